@@ -1,0 +1,21 @@
+"""Errors a user can cause. The CLI prints their message on one line and exits 1.
+
+Every message names the file, row or value at fault and says what to do.
+Anything else that escapes is a privbench bug and keeps its traceback.
+"""
+
+
+class PrivbenchError(Exception):
+    """A mistake in the user's input or environment, explained in one line."""
+
+
+class ProtocolError(PrivbenchError):
+    """benchmark/protocol.toml or a split file is missing or malformed."""
+
+
+class CorpusError(PrivbenchError):
+    """A corpus, its manifest, its labels or its audio cannot be used as given."""
+
+
+class FeatureError(PrivbenchError):
+    """Audio or word vectors that cannot become the protocol's features."""

@@ -1,0 +1,42 @@
+"""Where things live: the privbench clone (protocol, splits, results) and the cache.
+
+privbench is used from a clone. The clone's root is `PRIVBENCH_ROOT` when set,
+else the nearest folder above the current directory that holds
+`benchmark/protocol.toml`, else the clone this package was installed from.
+Caches (generated audio, features, job records) go under `PRIVBENCH_CACHE`,
+default `~/.cache/privbench`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from privbench.errors import ProtocolError
+
+_MARKER = Path("benchmark") / "protocol.toml"
+
+
+def repo_root() -> Path:
+    configured = os.environ.get("PRIVBENCH_ROOT")
+    if configured:
+        root = Path(configured).expanduser().resolve()
+        if not (root / _MARKER).is_file():
+            raise ProtocolError(f"PRIVBENCH_ROOT={configured} has no {_MARKER}: point it at a privbench clone")
+        return root
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / _MARKER).is_file():
+            return folder
+    installed_from = Path(__file__).resolve().parent.parent
+    if (installed_from / _MARKER).is_file():
+        return installed_from
+    raise ProtocolError(f"no {_MARKER} found above {here}: run privbench inside a privbench clone or set PRIVBENCH_ROOT")
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("PRIVBENCH_CACHE", "~/.cache/privbench")).expanduser()
+
+
+def splits_dir() -> Path:
+    return repo_root() / "benchmark" / "splits"

@@ -1,0 +1,80 @@
+"""`privbench prepare`: corpus -> utterance table, folds, features, remembered.
+
+Each step is idempotent and cached: preparing again only redoes what changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from privbench.corpora.registry import adapter_for
+from privbench.corpora.store import Corpus, corpus_dir, read_corpus, remember, resolve_root
+from privbench.feature_cache import (
+    build_audio_store, build_text_store, corpus_vocabulary, feature_key, load_vocabulary, save_vocabulary,
+)
+from privbench.features import load_word_vectors
+from privbench.protocol import Protocol
+from privbench.synthetic.generate import WORD_VECTORS
+
+
+@dataclass
+class PrepareProgress:
+    """Callbacks the CLI uses to draw progress bars; all optional."""
+
+    start: Callable[[str, int], None] = lambda label, total: None
+    advance: Callable[[str], None] = lambda label: None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    corpus: Corpus
+    feature_stores: dict[str, str]
+    notes: list[str] = field(default_factory=list)
+
+
+def _text_vocabulary(corpus: Corpus, protocol: Protocol, word2vec: Path | None, notes: list[str]):
+    """The corpus' word vectors: from --word2vec, the synthetic corpus' own file, or an earlier prepare."""
+    settings = protocol.features.text
+    cached = corpus_dir(corpus.name) / f"vocabulary-{corpus.content_sha256[:16]}.json"
+    source = word2vec
+    if source is None and adapter_for(corpus.name, protocol).kind == "synthetic":
+        source = corpus.root / WORD_VECTORS
+    if source is not None:
+        vectors = load_word_vectors(source, settings.dim)
+        save_vocabulary(cached, vectors, corpus_vocabulary(corpus.table["transcript"], settings), source)
+    elif not cached.is_file():
+        notes.append(f"no text features: {corpus.name} has transcripts but no word vectors; prepare again with --word2vec FILE")
+        return None
+    return load_vocabulary(cached)
+
+
+def prepare_corpus(name: str, protocol: Protocol, root: Path | None = None, word2vec: Path | None = None,
+                   progress: PrepareProgress | None = None) -> Prepared:
+    progress = progress or PrepareProgress()
+    adapter = adapter_for(name, protocol)
+    root = resolve_root(adapter, root, protocol)
+    if adapter.kind == "synthetic" and not adapter.is_present(root):
+        size = protocol.synthetic
+        progress.start("generating speakers", size.speakers_female + size.speakers_male)
+        adapter.generate(root, protocol, on_speaker_done=lambda speaker: progress.advance("generating speakers"))
+    corpus = read_corpus(name, root, protocol)
+    notes: list[str] = []
+    stores: dict[str, str] = {}
+
+    audio = protocol.features.audio
+    progress.start("filterbanks", len(corpus.table))
+    stores["audio"] = str(build_audio_store(name, feature_key(corpus.content_sha256, audio), corpus.table, audio,
+                                            on_utterance=lambda: progress.advance("filterbanks")))
+    if "text" in corpus.modalities:
+        vocabulary = _text_vocabulary(corpus, protocol, word2vec, notes)
+        if vocabulary is not None:
+            words, vocabulary_sha = vocabulary
+            text = protocol.features.text
+            stores["text"] = str(build_text_store(name, feature_key(corpus.content_sha256, text, vocabulary_sha),
+                                                  corpus.table, words, text))
+    elif word2vec is not None:
+        notes.append(f"--word2vec ignored: {name} has no transcripts")
+    remember(corpus, protocol, stores)
+    return Prepared(corpus, stores, notes)

@@ -1,0 +1,262 @@
+"""Generate the synthetic corpus: real eSpeak NG audio, real text, simulated raters.
+
+The corpus is written in the manifest format (`manifest.csv` + 16 kHz WAVs)
+plus its own word2vec vectors, under one folder that is renamed into place
+only when complete. Everything is drawn from seeded generators keyed by
+(seed, gender, speaker index), so a corpus with fewer speakers or utterances
+is an exact subset of the full one, and the same seed gives the same bytes.
+
+eSpeak NG carries hidden state from one utterance to the next within a
+process (even across re-initialisation), so each speaker is generated in a
+fresh spawned process: the audio then depends on nothing but the seed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import multiprocessing
+import os
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import soundfile
+from scipy.signal import resample_poly
+
+from privbench.errors import CorpusError
+from privbench.protocol import Protocol, Synthetic, get_protocol
+from privbench.storage import atomic_directory, atomic_write_json
+from privbench.synthetic import grammar
+from privbench.synthetic.espeak import VoiceSettings, synthesise
+
+MANIFEST = "manifest.csv"
+GENERATION = "generation.json"
+WORD_VECTORS = "word2vec.bin"
+_GENDER_CODE = {"F": 0, "M": 1}
+_RATER_STREAM = 1_000_003  # distinct seed streams for the raters and the text pool
+_POOL_STREAM = 1_000_033
+_ESPEAK_LIMITS = {"rate": (80, 450), "pitch": (0, 100), "range": (0, 100), "volume": (0, 200)}
+
+
+@dataclass(frozen=True)
+class SyntheticSize:
+    """How big a corpus to make; the protocol's numbers by default, smaller ones for tests."""
+
+    speakers_female: int
+    speakers_male: int
+    utterances_per_speaker: int
+
+    @classmethod
+    def from_protocol(cls, synthetic: Synthetic) -> SyntheticSize:
+        return cls(synthetic.speakers_female, synthetic.speakers_male, synthetic.utterances_per_speaker)
+
+    @property
+    def folder_name(self) -> str:
+        return f"{self.speakers_female}f{self.speakers_male}m{self.utterances_per_speaker}u"
+
+
+@dataclass(frozen=True)
+class _SpeakerJob:
+    speaker: str
+    gender: str
+    index: int
+    variant: str
+    utterances: int
+    seed: int
+    rater_biases: tuple[tuple[float, ...], tuple[float, ...]]  # (activation, valence) per rater
+    settings: Synthetic
+    sample_rate_hz: int
+    out_dir: str
+
+
+def _clip(value: float, limits: tuple[int, int]) -> int:
+    return int(round(min(max(value, limits[0]), limits[1])))
+
+
+def _rate(rng: np.random.Generator, latent: float, biases: tuple[float, ...], settings: Synthetic) -> float:
+    """Mean of the simulated raters' integer ratings of one latent value."""
+    low, high = settings.raters.scale
+    ratings = [min(max(round(latent + bias + rng.normal(0.0, settings.raters.noise_sd)), low), high) for bias in biases]
+    return float(np.mean(ratings))
+
+
+def _to_target_rate(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
+    waveform = samples.astype(np.float32) / 32768.0
+    divisor = math.gcd(rate, target)
+    return np.clip(resample_poly(waveform, target // divisor, rate // divisor), -1.0, 1.0).astype(np.float32)
+
+
+def _speak_within(parts: list[str], joiners: list[str], voice: VoiceSettings, style: grammar.SpeakerStyle,
+                  rng: np.random.Generator, sentiment_p: np.ndarray, settings: Synthetic,
+                  target_rate: int, noise_seed: int) -> tuple[str, np.ndarray]:
+    """Synthesise the sentence, dropping or adding clauses until it lasts min..max seconds."""
+    shortest = int(settings.min_duration_s * target_rate)
+    longest = int(settings.max_duration_s * target_rate)
+    for _ in range(4):
+        text = grammar.join_clauses(parts, joiners)
+        samples, rate = synthesise(text, voice, noise_seed)
+        audio = _to_target_rate(samples, rate, target_rate)
+        if len(audio) > longest and len(parts) > 1:
+            parts = parts[:-1]
+        elif len(audio) < shortest:
+            parts = parts + [style.clause(rng, sentiment_p)]
+            joiners = joiners + [grammar.JOINERS[rng.integers(len(grammar.JOINERS))]]
+        else:
+            break
+    if len(audio) > longest:
+        # One clause spoken slowly can still run long: speak it faster rather than cut words off.
+        faster = dataclasses.replace(voice, rate_wpm=_clip(voice.rate_wpm * len(audio) / longest * 1.05, _ESPEAK_LIMITS["rate"]))
+        samples, rate = synthesise(text, faster, noise_seed)
+        audio = _to_target_rate(samples, rate, target_rate)[:longest]
+    if len(audio) < shortest:
+        pad = shortest - len(audio)
+        audio = np.pad(audio, (pad // 2, pad - pad // 2))
+    return text, audio
+
+
+def _generate_speaker(job: _SpeakerJob) -> list[dict]:
+    """All utterances of one speaker (run in a fresh process, see the module docstring)."""
+    settings, speaker_settings, emotion = job.settings, job.settings.speaker, job.settings.emotion
+    rng = np.random.default_rng([job.seed, _GENDER_CODE[job.gender], job.index])
+    style = grammar.SpeakerStyle(rng, speaker_settings.favourite_word_probability)
+    base_pitch = rng.normal(speaker_settings.pitch_mean[job.gender], speaker_settings.pitch_sd)
+    base_range = rng.uniform(speaker_settings.range_min, speaker_settings.range_max)
+    base_rate = rng.normal(speaker_settings.rate_mean, speaker_settings.rate_sd)
+    own_activation, own_valence = rng.normal(0.0, speaker_settings.speaker_latent_sd, size=2)
+    folder = Path(job.out_dir) / "audio" / job.speaker
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for number in range(job.utterances):
+        activation = (emotion.latent_mean + speaker_settings.activation_shift[job.gender] + own_activation
+                      + rng.normal(0.0, emotion.latent_sd))
+        valence = (emotion.latent_mean + speaker_settings.valence_shift[job.gender] + own_valence
+                   + rng.normal(0.0, emotion.latent_sd))
+        a, v = activation - emotion.latent_mean, valence - emotion.latent_mean  # centred latents
+        voice = VoiceSettings(
+            variant=job.variant,
+            rate_wpm=_clip(base_rate * (1.0 + emotion.rate_per_activation * a), _ESPEAK_LIMITS["rate"]),
+            pitch=_clip(base_pitch + emotion.pitch_per_activation * a + emotion.pitch_per_valence * v, _ESPEAK_LIMITS["pitch"]),
+            pitch_range=_clip(base_range + emotion.range_per_activation * a, _ESPEAK_LIMITS["range"]),
+            volume=_clip(emotion.volume_base + emotion.volume_per_activation * a, _ESPEAK_LIMITS["volume"]),
+            language=settings.language,
+        )
+        sentiment_p = grammar.sentiment_probabilities(v, emotion.word_valence_slope)
+        target_s = rng.uniform(settings.min_duration_s, settings.max_duration_s)
+        words_wanted = target_s * voice.rate_wpm / 60.0
+        clauses = max(1, int(round(words_wanted / 5.0)))  # a clause has about five words
+        parts = style.sentence(rng, sentiment_p, clauses)
+        joiners = [grammar.JOINERS[rng.integers(len(grammar.JOINERS))] for _ in parts[1:]]
+        utterance_id = f"{job.speaker}_u{number + 1:03d}"
+        noise_seed = zlib.crc32(f"{job.seed}:{utterance_id}".encode())
+        text, audio = _speak_within(parts, joiners, voice, style, rng, sentiment_p, settings, job.sample_rate_hz, noise_seed)
+        relative = Path("audio") / job.speaker / f"{utterance_id}.wav"
+        soundfile.write(Path(job.out_dir) / relative, audio, job.sample_rate_hz, subtype="PCM_16")
+        rows.append({
+            "utterance_id": utterance_id, "speaker": job.speaker, "gender": job.gender,
+            "audio_path": relative.as_posix(), "transcript": text,
+            "activation": _rate(rng, activation, job.rater_biases[0], settings),
+            "valence": _rate(rng, valence, job.rater_biases[1], settings),
+            "voice_variant": job.variant, "latent_activation": round(float(activation), 4),
+            "latent_valence": round(float(valence), 4),
+        })
+    return rows
+
+
+def _speaker_jobs(settings: Synthetic, size: SyntheticSize, seed: int, sample_rate_hz: int, out_dir: Path) -> list[_SpeakerJob]:
+    rater_rng = np.random.default_rng([seed, _RATER_STREAM])
+    biases = tuple(tuple(float(b) for b in rater_rng.normal(0.0, settings.raters.bias_sd, settings.raters.count)) for _ in range(2))
+    jobs = []
+    for gender, count, variants in (("F", size.speakers_female, settings.variants_female),
+                                    ("M", size.speakers_male, settings.variants_male)):
+        for index in range(count):
+            jobs.append(_SpeakerJob(
+                speaker=f"{gender}{index + 1:02d}", gender=gender, index=index, variant=variants[index % len(variants)],
+                utterances=size.utterances_per_speaker, seed=seed, rater_biases=biases, settings=settings,
+                sample_rate_hz=sample_rate_hz, out_dir=str(out_dir),
+            ))
+    return jobs
+
+
+def text_pool(settings: Synthetic, seed: int) -> list[str]:
+    """Extra sentences from the same grammar, with valence spread over the scale, for word2vec."""
+    rng = np.random.default_rng([seed, _POOL_STREAM])
+    sentences = []
+    for _ in range(settings.word2vec.pool_sentences):
+        style = grammar.SpeakerStyle(rng, settings.speaker.favourite_word_probability)
+        valence = rng.uniform(-2.0, 2.0)
+        parts = style.sentence(rng, grammar.sentiment_probabilities(valence, settings.emotion.word_valence_slope),
+                               int(rng.integers(1, 4)))
+        joiners = [grammar.JOINERS[rng.integers(len(grammar.JOINERS))] for _ in parts[1:]]
+        sentences.append(grammar.join_clauses(parts, joiners))
+    return sentences
+
+
+def default_location(cache: Path, seed: int, size: SyntheticSize) -> Path:
+    return cache / "synthetic" / f"seed{seed}-{size.folder_name}"
+
+
+def is_generated(folder: Path) -> bool:
+    return (folder / MANIFEST).is_file() and (folder / GENERATION).is_file() and (folder / WORD_VECTORS).is_file()
+
+
+def generate_synthetic_corpus(
+    out_dir: Path,
+    size: SyntheticSize | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    protocol: Protocol | None = None,
+    on_speaker_done: Callable[[str], None] | None = None,
+) -> Path:
+    """Write the synthetic corpus to `out_dir` (skipped when a complete one is there).
+
+    `size` and `seed` default to the protocol's; `workers` defaults to the
+    number of cores. `on_speaker_done` is called with each finished speaker id
+    (the CLI's progress bar). Returns `out_dir`.
+    """
+    protocol = protocol or get_protocol()
+    settings = protocol.synthetic
+    size = size or SyntheticSize.from_protocol(settings)
+    seed = settings.seed if seed is None else seed
+    if min(size.speakers_female, size.speakers_male) < 1 or size.utterances_per_speaker < 1:
+        raise CorpusError(f"a synthetic corpus needs at least one speaker of each gender and one utterance each, not {size}")
+    description = {
+        "corpus": "synthetic", "synthetic": True, "seed": seed, "size": dataclasses.asdict(size),
+        "settings": dataclasses.asdict(settings), "protocol_version": protocol.version,
+    }
+    if is_generated(out_dir):
+        return out_dir
+    from privbench.synthetic.word2vec import train_word_vectors  # gensim is slow to import; only here
+
+    with atomic_directory(out_dir) as building:
+        jobs = _speaker_jobs(settings, size, seed, protocol.features.audio.sample_rate_hz, building)
+        workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+        rows: list[dict] = []
+        # maxtasksperchild=1: a fresh process per speaker (eSpeak NG's hidden state).
+        with multiprocessing.get_context("spawn").Pool(workers, maxtasksperchild=1) as pool:
+            for job, speaker_rows in zip(jobs, pool.imap(_generate_speaker, jobs)):
+                rows.extend(speaker_rows)
+                if on_speaker_done:
+                    on_speaker_done(job.speaker)
+        table = pd.DataFrame(rows)
+        table.to_csv(building / MANIFEST, index=False)
+        train_word_vectors(list(table["transcript"]) + text_pool(settings, seed), settings.word2vec, seed,
+                           protocol.features.text, building / WORD_VECTORS)
+        (building / "SYNTHETIC.txt").write_text(
+            "This corpus is synthetic: eSpeak NG speech and template text generated by privbench.\n"
+            "Its numbers say nothing about real emotional speech; use it to try the tool and for tests.\n"
+        )
+        atomic_write_json(building / GENERATION, description)
+    return out_dir
+
+
+def describe(folder: Path) -> str:
+    """One line for `privbench corpora`: the seed and size a generated folder holds."""
+    document = json.loads((folder / GENERATION).read_text())
+    size = SyntheticSize(**document["size"])
+    return f"seed {document['seed']}, {size.speakers_female} F + {size.speakers_male} M speakers x {size.utterances_per_speaker}"
+

@@ -1,0 +1,48 @@
+"""Shared fixtures: an isolated privbench root and cache per test, small synthetic corpora.
+
+Tests never touch the clone's committed split files or the user's cache:
+`isolated` points PRIVBENCH_ROOT at a temporary copy of benchmark/protocol.toml
+and PRIVBENCH_CACHE at a temporary folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from privbench.protocol import get_protocol
+from privbench.synthetic.generate import SyntheticSize, generate_synthetic_corpus
+
+REPO = Path(__file__).resolve().parent.parent
+SMALL = SyntheticSize(speakers_female=3, speakers_male=3, utterances_per_speaker=6)
+
+
+@pytest.fixture
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "clone"
+    (root / "benchmark" / "splits").mkdir(parents=True)
+    shutil.copy(REPO / "benchmark" / "protocol.toml", root / "benchmark" / "protocol.toml")
+    monkeypatch.setenv("PRIVBENCH_ROOT", str(root))
+    monkeypatch.setenv("PRIVBENCH_CACHE", str(tmp_path / "cache"))
+    return root
+
+
+@pytest.fixture(scope="session")
+def small_synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 6-speaker, 36-utterance synthetic corpus, generated once per test session."""
+    folder = tmp_path_factory.mktemp("synthetic") / "corpus"
+    return generate_synthetic_corpus(folder, SMALL, workers=2, protocol=get_protocol())
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def invoke(runner: CliRunner, *args: str):
+    from privbench.cli import cli
+
+    return runner.invoke(cli, list(args), catch_exceptions=False)
