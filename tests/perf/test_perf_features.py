@@ -1,0 +1,89 @@
+"""Performance of corpus generation and features, measured with pytest-benchmark.
+
+Run: .venv/bin/python -m pytest tests/perf --benchmark-enable --benchmark-columns=min,mean,rounds
+(In the normal test run benchmarks are disabled: each body runs once, as a test.)
+Figures are reported in docs/performance.md, never asserted against a timer.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from privbench.corpora.store import feature_store_folder, load_corpus
+from privbench.feature_cache import open_store
+from privbench.features import log_mel_filterbank, read_audio
+from privbench.prepare import prepare_corpus
+from privbench.protocol import get_protocol
+from privbench.synthetic.generate import generate_synthetic_corpus
+
+
+@pytest.fixture(scope="module")
+def speech(small_synthetic: Path) -> np.ndarray:
+    """About a minute of real synthetic speech at 16 kHz."""
+    pieces = [read_audio(path)[0] for path in sorted((small_synthetic / "audio").rglob("*.wav"))]
+    audio = np.concatenate(pieces)
+    return audio[: 16000 * 60] if len(audio) >= 16000 * 60 else audio
+
+
+def test_filterbank_throughput_one_core(benchmark, speech: np.ndarray):
+    torch.set_num_threads(1)  # nothing here uses torch; kaldi-native-fbank is single-threaded anyway
+    features = benchmark(log_mel_filterbank, speech, 16000)
+    seconds = len(speech) / 16000
+    benchmark.extra_info["audio_seconds"] = seconds
+    if benchmark.stats:  # only when benchmarking is enabled
+        benchmark.extra_info["x_real_time"] = seconds / benchmark.stats.stats.min
+    assert features.shape == (1 + (len(speech) - 400) // 160, 40)
+
+
+@pytest.fixture(scope="module")
+def full_synthetic_prepared(tmp_path_factory: pytest.TempPathFactory):
+    """The full synthetic corpus, generated and prepared in an isolated clone and cache."""
+    import os
+    import shutil
+
+    from conftest import REPO
+
+    base = tmp_path_factory.mktemp("full")
+    (base / "clone" / "benchmark" / "splits").mkdir(parents=True)
+    shutil.copy(REPO / "benchmark" / "protocol.toml", base / "clone" / "benchmark")
+    saved = {key: os.environ.get(key) for key in ("PRIVBENCH_ROOT", "PRIVBENCH_CACHE")}
+    os.environ["PRIVBENCH_ROOT"], os.environ["PRIVBENCH_CACHE"] = str(base / "clone"), str(base / "cache")
+    try:
+        protocol = get_protocol()
+        yield prepare_corpus("synthetic", protocol).corpus.name, protocol
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def test_full_synthetic_generation(benchmark, tmp_path: Path):
+    """Generating the whole 960-utterance corpus (audio, labels, word2vec), 2 workers."""
+    counter = iter(range(1000))
+
+    def generate():
+        return generate_synthetic_corpus(tmp_path / f"run{next(counter)}", workers=2)
+
+    folder = benchmark.pedantic(generate, rounds=1, iterations=1)
+    assert (folder / "manifest.csv").read_text().count("\n") == 961
+
+
+def test_feature_cache_load_full_synthetic(benchmark, full_synthetic_prepared):
+    """Open both stores of the prepared corpus and touch every utterance's features."""
+    name, protocol = full_synthetic_prepared
+
+    def load_all():
+        corpus = load_corpus(name, protocol)
+        stores = [open_store(feature_store_folder(corpus, modality)) for modality in ("audio", "text")]
+        total = 0.0
+        for store in stores:
+            for utterance_id in corpus.table["utterance_id"]:
+                total += float(store[utterance_id][0, 0])
+        return len(corpus.table), total
+
+    count, _ = benchmark(load_all)
+    assert count == 960
