@@ -75,11 +75,12 @@ def read_split(path: Path) -> dict[str, int]:
     return speaker_folds
 
 
-def fix_split(splits_dir: Path, corpus: str, speaker_folds: dict[str, int]) -> str:
-    """Write the corpus' split file, or check the corpus against the one already there.
+def check_split(splits_dir: Path, corpus: str, speaker_folds: dict[str, int]) -> str:
+    """The split's sha256, after checking it against the corpus' split file if one exists.
 
-    Returns the split's sha256. A different map means the corpus on disk is not
-    the one the split was made from, which would silently change every result.
+    A different map means the corpus on disk is not the one the split was made
+    from, which would silently change every result. Nothing is written here:
+    `write_split` runs only once a whole prepare has succeeded.
     """
     path = split_path(splits_dir, corpus)
     if path.exists():
@@ -91,9 +92,15 @@ def fix_split(splits_dir: Path, corpus: str, speaker_folds: dict[str, int]) -> s
                 f"(first difference: speaker {changed[0][0]}): check the corpus root, or delete the split file "
                 "to make a new split (results made with the old one will no longer compare)"
             )
-        return split_sha256(fixed)
-    digest = split_sha256(speaker_folds)
-    atomic_write_json(path, {"schema": SPLIT_SCHEMA, "corpus": corpus, "speaker_folds": speaker_folds, "sha256": digest})
+    return split_sha256(speaker_folds)
+
+
+def write_split(splits_dir: Path, corpus: str, speaker_folds: dict[str, int]) -> str:
+    """Fix the corpus' split in `benchmark/splits/<corpus>.json` (unchanged if already there)."""
+    digest = check_split(splits_dir, corpus, speaker_folds)
+    path = split_path(splits_dir, corpus)
+    if not path.exists():
+        atomic_write_json(path, {"schema": SPLIT_SCHEMA, "corpus": corpus, "speaker_folds": speaker_folds, "sha256": digest})
     return digest
 
 

@@ -175,6 +175,7 @@ def test_empty_audio_fails_prepare_with_the_file_named(isolated: Path, small_syn
     assert result.exit_code == 1
     assert result.output.strip().splitlines()[-1] == f"privbench: error: audio file {tmp_path / 'bad.wav'} is empty: replace or remove it"
     assert not (tmp_path / "cache" / "corpora" / "m").exists()
+    assert not (isolated / "benchmark" / "splits" / "m.json").exists()  # the split is fixed only by a whole prepare
 
 
 def test_unreadable_audio_fails_prepare_with_the_file_named(isolated: Path, small_synthetic: Path, runner, tmp_path: Path):
@@ -201,3 +202,24 @@ def test_text_features_of_a_corpus_without_transcripts_are_refused(isolated: Pat
     assert corpus.modalities == ("audio",)
     with pytest.raises(CorpusError, match="corpus m has no transcripts, so it has no text features"):
         feature_store_folder(corpus, "text")
+
+
+def test_word2vec_bin_gz_gives_a_manifest_corpus_text_features(isolated: Path, small_synthetic: Path, runner, tmp_path: Path):
+    """The GoogleNews path: gzipped binary vectors, looked up once, then cached."""
+    import gzip
+
+    vectors = tmp_path / "vectors.bin.gz"
+    vectors.write_bytes(gzip.compress((small_synthetic / "word2vec.bin").read_bytes()))
+    table = pd.read_csv(small_synthetic / "manifest.csv", keep_default_na=False)
+    table["audio_path"] = [str(small_synthetic / p) for p in table["audio_path"]]
+    table.to_csv(tmp_path / "m.csv", index=False)
+    toml = tmp_path / "m.toml"
+    toml.write_text('csv = "m.csv"\nmodalities = ["audio", "text"]\nscale = [1, 5]\nedges = [2.75, 3.25]\n')
+    result = invoke(runner, "prepare", "m", "--root", str(toml), "--word2vec", str(vectors))
+    assert result.exit_code == 0, result.output
+    assert "modalities audio, text" in result.output
+    vectors.unlink()  # a later prepare never opens the big file again
+    again = invoke(runner, "prepare", "m")
+    assert again.exit_code == 0 and "no text features" not in again.output
+    text = open_store(feature_store_folder(load_corpus("m", get_protocol()), "text"))
+    assert len(text) == 36 and text.dim == 300

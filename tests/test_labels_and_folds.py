@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from privbench.errors import CorpusError, ProtocolError
-from privbench.folds import fix_split, greedy_gender_balanced_folds, rotation, session_folds
+from privbench.folds import check_split, greedy_gender_balanced_folds, rotation, session_folds, write_split
 from privbench.labels import bin_ratings, scale_bounds
 from privbench.protocol import get_protocol
 
@@ -64,16 +64,18 @@ def test_rotations_cover_each_fold_once_as_test_and_validation():
 
 
 def test_split_file_is_written_then_enforced(tmp_path):
-    digest = fix_split(tmp_path, "demo", {"a": 0, "b": 1})
+    digest = check_split(tmp_path, "demo", {"a": 0, "b": 1})
+    assert not (tmp_path / "demo.json").exists()  # checking never writes
+    assert write_split(tmp_path, "demo", {"a": 0, "b": 1}) == digest
     document = json.loads((tmp_path / "demo.json").read_text())
     assert document["speaker_folds"] == {"a": 0, "b": 1} and document["sha256"] == digest
-    assert fix_split(tmp_path, "demo", {"b": 1, "a": 0}) == digest
+    assert write_split(tmp_path, "demo", {"b": 1, "a": 0}) == digest
     with pytest.raises(CorpusError, match="different speaker-to-fold map.*speaker b"):
-        fix_split(tmp_path, "demo", {"a": 0, "b": 2})
+        check_split(tmp_path, "demo", {"a": 0, "b": 2})
     document["speaker_folds"]["a"] = 3
     (tmp_path / "demo.json").write_text(json.dumps(document))
     with pytest.raises(ProtocolError, match="was edited"):
-        fix_split(tmp_path, "demo", {"a": 3, "b": 1})
+        check_split(tmp_path, "demo", {"a": 3, "b": 1})
 
 
 def test_committed_synthetic_split_is_gender_balanced():

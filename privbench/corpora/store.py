@@ -15,6 +15,7 @@ import pandas as pd
 from privbench.corpora.registry import Adapter, adapter_for
 from privbench.corpora.table import content_sha256, finish_table
 from privbench.errors import CorpusError
+from privbench.folds import write_split
 from privbench.paths import cache_root, splits_dir
 from privbench.protocol import CorpusRules, Protocol
 from privbench.storage import atomic_write_json, atomic_write_text
@@ -86,6 +87,8 @@ def resolve_root(adapter: Adapter, root: Path | None, protocol: Protocol) -> Pat
 
 def remember(corpus: Corpus, protocol: Protocol, feature_stores: dict[str, str]) -> None:
     """Record a prepared corpus; `feature_stores` maps each modality to its cache folder."""
+    speaker_folds = corpus.table.groupby("speaker")["fold"].first()
+    write_split(splits_dir(), corpus.name, {str(speaker): int(fold) for speaker, fold in speaker_folds.items()})
     folder = corpus_dir(corpus.name)
     atomic_write_text(folder / "table.csv", corpus.table.to_csv(index=False))
     atomic_write_json(folder / "prepared.json", {

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from privbench.folds import assign_folds, fix_split
+from privbench.folds import assign_folds, check_split
 from privbench.labels import bin_ratings, scale_bounds
 from privbench.protocol import CorpusRules, Protocol
 from privbench.storage import sha256_file
@@ -37,13 +37,16 @@ def apply_filter(raw: pd.DataFrame, rules: CorpusRules, genders: tuple[str, ...]
 
 
 def finish_table(raw: pd.DataFrame, rules: CorpusRules, protocol: Protocol, corpus: str, splits_dir: Path) -> tuple[pd.DataFrame, str]:
-    """Filter, bin and assign folds; returns the table and its split's sha256."""
+    """Filter, bin and assign folds; returns the table and its split's sha256.
+
+    The split is checked against an existing split file but not written.
+    """
     table = apply_filter(raw, rules, protocol.labels.genders).sort_values("utterance_id", kind="stable").reset_index(drop=True)
     for task in TASKS:
         scale_bounds(rules, table[task])  # "min"/"max" resolve on the filtered data
         table[f"{task}_class"] = bin_ratings(table[task], rules.edges)
     speaker_folds = assign_folds(table, rules.folds, protocol.folds.count)
-    split_digest = fix_split(splits_dir, corpus, speaker_folds)
+    split_digest = check_split(splits_dir, corpus, speaker_folds)
     table["fold"] = table["speaker"].map(speaker_folds).astype(np.int64)
     return table, split_digest
 
