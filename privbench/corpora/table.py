@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from privbench.folds import assign_folds, check_split
-from privbench.labels import bin_ratings, scale_bounds
+from privbench.labels import bin_ratings
 from privbench.protocol import CorpusRules, Protocol
 from privbench.storage import sha256_file
 
@@ -43,7 +43,6 @@ def finish_table(raw: pd.DataFrame, rules: CorpusRules, protocol: Protocol, corp
     """
     table = apply_filter(raw, rules, protocol.labels.genders).sort_values("utterance_id", kind="stable").reset_index(drop=True)
     for task in TASKS:
-        scale_bounds(rules, table[task])  # "min"/"max" resolve on the filtered data
         table[f"{task}_class"] = bin_ratings(table[task], rules.edges)
     speaker_folds = assign_folds(table, rules.folds, protocol.folds.count)
     split_digest = check_split(splits_dir, corpus, speaker_folds)

@@ -14,7 +14,6 @@ fresh spawned process: the audio then depends on nothing but the seed.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import multiprocessing
 import os
@@ -252,11 +251,4 @@ def generate_synthetic_corpus(
         )
         atomic_write_json(building / GENERATION, description)
     return out_dir
-
-
-def describe(folder: Path) -> str:
-    """One line for `privbench corpora`: the seed and size a generated folder holds."""
-    document = json.loads((folder / GENERATION).read_text())
-    size = SyntheticSize(**document["size"])
-    return f"seed {document['seed']}, {size.speakers_female} F + {size.speakers_male} M speakers x {size.utterances_per_speaker}"
 
