@@ -20,14 +20,19 @@ REPO = Path(__file__).resolve().parent.parent
 SMALL = SyntheticSize(speakers_female=3, speakers_male=3, utterances_per_speaker=6)
 
 
-@pytest.fixture
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "clone"
+def isolate(base: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point privbench at a fresh clone (protocol only, no splits) and cache under `base`."""
+    root = base / "clone"
     (root / "benchmark" / "splits").mkdir(parents=True)
     shutil.copy(REPO / "benchmark" / "protocol.toml", root / "benchmark" / "protocol.toml")
     monkeypatch.setenv("PRIVBENCH_ROOT", str(root))
-    monkeypatch.setenv("PRIVBENCH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PRIVBENCH_CACHE", str(base / "cache"))
     return root
+
+
+@pytest.fixture
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return isolate(tmp_path, monkeypatch)
 
 
 @pytest.fixture(scope="session")

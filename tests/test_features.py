@@ -155,19 +155,29 @@ def test_a_changed_setting_makes_a_new_cache_entry(isolated: Path, small_synthet
     assert after != before and before.exists() and after.exists()
 
 
-def _manifest_with_one_bad_wav(tmp_path: Path, small_synthetic: Path, content: bytes | None) -> Path:
+def _synthetic_as_manifest(tmp_path: Path, small_synthetic: Path, modalities: str, edit=None) -> Path:
+    """Manifest corpus "m" over the small synthetic corpus' audio (absolute paths), optionally edited."""
     table = pd.read_csv(small_synthetic / "manifest.csv", keep_default_na=False)
     table["audio_path"] = [str(small_synthetic / p) for p in table["audio_path"]]
+    if edit:
+        edit(table)
+    table.to_csv(tmp_path / "m.csv", index=False)
+    toml = tmp_path / "m.toml"
+    toml.write_text(f'csv = "m.csv"\nmodalities = {modalities}\nscale = [1, 5]\nedges = [2.75, 3.25]\n')
+    return toml
+
+
+def _manifest_with_one_bad_wav(tmp_path: Path, small_synthetic: Path, content: bytes | None) -> Path:
     bad = tmp_path / "bad.wav"
     if content is None:
         soundfile.write(bad, np.zeros(0, np.float32), 16000)
     else:
         bad.write_bytes(content)
-    table.loc[0, "audio_path"] = str(bad)
-    table.to_csv(tmp_path / "m.csv", index=False)
-    toml = tmp_path / "m.toml"
-    toml.write_text('csv = "m.csv"\nmodalities = ["audio"]\nscale = [1, 5]\nedges = [2.75, 3.25]\n')
-    return toml
+
+    def first_utterance_is_bad(table: pd.DataFrame) -> None:
+        table.loc[0, "audio_path"] = str(bad)
+
+    return _synthetic_as_manifest(tmp_path, small_synthetic, '["audio"]', first_utterance_is_bad)
 
 
 def test_empty_audio_fails_prepare_with_the_file_named(isolated: Path, small_synthetic: Path, runner, tmp_path: Path):
@@ -191,12 +201,10 @@ def test_bad_word2vec_file_fails_prepare(isolated: Path, small_synthetic: Path, 
 
 
 def test_text_features_of_a_corpus_without_transcripts_are_refused(isolated: Path, small_synthetic: Path, runner, tmp_path: Path):
-    toml = _manifest_with_one_bad_wav(tmp_path, small_synthetic, None)
-    table = pd.read_csv(tmp_path / "m.csv", keep_default_na=False)
-    table.loc[0, "audio_path"] = str(small_synthetic / "audio" / "F01" / "F01_u001.wav")
-    table["transcript"] = ""
-    table.to_csv(tmp_path / "m.csv", index=False)
-    toml.write_text(toml.read_text().replace('["audio"]', '["audio", "text"]'))
+    def no_transcripts(table: pd.DataFrame) -> None:
+        table["transcript"] = ""
+
+    toml = _synthetic_as_manifest(tmp_path, small_synthetic, '["audio", "text"]', no_transcripts)
     assert invoke(runner, "prepare", "m", "--root", str(toml)).exit_code == 0
     corpus = load_corpus("m", get_protocol())
     assert corpus.modalities == ("audio",)
@@ -210,11 +218,7 @@ def test_word2vec_bin_gz_gives_a_manifest_corpus_text_features(isolated: Path, s
 
     vectors = tmp_path / "vectors.bin.gz"
     vectors.write_bytes(gzip.compress((small_synthetic / "word2vec.bin").read_bytes()))
-    table = pd.read_csv(small_synthetic / "manifest.csv", keep_default_na=False)
-    table["audio_path"] = [str(small_synthetic / p) for p in table["audio_path"]]
-    table.to_csv(tmp_path / "m.csv", index=False)
-    toml = tmp_path / "m.toml"
-    toml.write_text('csv = "m.csv"\nmodalities = ["audio", "text"]\nscale = [1, 5]\nedges = [2.75, 3.25]\n')
+    toml = _synthetic_as_manifest(tmp_path, small_synthetic, '["audio", "text"]')
     result = invoke(runner, "prepare", "m", "--root", str(toml), "--word2vec", str(vectors))
     assert result.exit_code == 0, result.output
     assert "modalities audio, text" in result.output

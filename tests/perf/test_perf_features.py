@@ -40,25 +40,12 @@ def test_filterbank_throughput_one_core(benchmark, speech: np.ndarray):
 @pytest.fixture(scope="module")
 def full_synthetic_prepared(tmp_path_factory: pytest.TempPathFactory):
     """The full synthetic corpus, generated and prepared in an isolated clone and cache."""
-    import os
-    import shutil
+    from conftest import isolate
 
-    from conftest import REPO
-
-    base = tmp_path_factory.mktemp("full")
-    (base / "clone" / "benchmark" / "splits").mkdir(parents=True)
-    shutil.copy(REPO / "benchmark" / "protocol.toml", base / "clone" / "benchmark")
-    saved = {key: os.environ.get(key) for key in ("PRIVBENCH_ROOT", "PRIVBENCH_CACHE")}
-    os.environ["PRIVBENCH_ROOT"], os.environ["PRIVBENCH_CACHE"] = str(base / "clone"), str(base / "cache")
-    try:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        isolate(tmp_path_factory.mktemp("full"), monkeypatch)
         protocol = get_protocol()
         yield prepare_corpus("synthetic", protocol).corpus.name, protocol
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def test_full_synthetic_generation(benchmark, tmp_path: Path):
