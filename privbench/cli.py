@@ -132,6 +132,27 @@ def corpora() -> None:
     click.echo("prepare one with: privbench prepare CORPUS [--root DIR]  (synthetic needs no root)")
 
 
+@cli.command()
+@click.argument("encoder_dir", type=click.Path(path_type=Path))
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True,
+              help="Where to train the encoder for the checks.")
+def check(encoder_dir: Path, device: str) -> None:
+    """Run the interface's conformance checks on the encoder in ENCODER_DIR."""
+    from privbench.blocks import resolve_device
+    from privbench.check import run_checks
+    from privbench.submission import read_submission
+
+    protocol = get_protocol()
+    submission = read_submission(encoder_dir, protocol)
+    click.echo(f"checking {submission.name} ({encoder_dir}) at the smoke budget on a tiny synthetic corpus", err=True)
+    results = run_checks(submission, protocol, resolve_device(device), on_result=lambda r: click.echo(r.line()))
+    failed = [result for result in results if not result.passed]
+    if failed:
+        raise PrivbenchError(f"{len(failed)} of {len(results)} checks failed for {submission.name} ({encoder_dir}); "
+                             f"first: [{failed[0].setup}] {failed[0].promise}: {failed[0].detail}")
+    click.echo(f"all {len(results)} checks passed for {submission.name} (sha256 {submission.sha256[:12]})")
+
+
 def main() -> None:
     cli(prog_name="privbench")
 

@@ -19,3 +19,15 @@ class CorpusError(PrivbenchError):
 
 class FeatureError(PrivbenchError):
     """Audio or word vectors that cannot become the protocol's features."""
+
+
+class SubmissionError(PrivbenchError):
+    """A submission folder, its submission.toml, or its encoder breaks the interface."""
+
+
+class SetupRefused(PrivbenchError):
+    """An encoder cannot take this setup (for example priv-e with one stream).
+
+    Encoders raise it from `__init__`; the evaluator skips the setup when the
+    user did not ask for it by name, and reports it in one line when they did.
+    """

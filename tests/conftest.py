@@ -51,3 +51,14 @@ def invoke(runner: CliRunner, *args: str):
     from privbench.cli import cli
 
     return runner.invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="session")
+def full_synthetic_prepared(tmp_path_factory: pytest.TempPathFactory):
+    """The full synthetic corpus, generated and prepared in an isolated clone and cache (benchmarks)."""
+    from privbench.prepare import prepare_corpus
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        isolate(tmp_path_factory.mktemp("full"), monkeypatch)
+        protocol = get_protocol()
+        yield prepare_corpus("synthetic", protocol).corpus.name, protocol

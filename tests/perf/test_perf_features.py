@@ -14,8 +14,6 @@ import torch
 from privbench.corpora.store import feature_store_folder, load_corpus
 from privbench.feature_cache import open_store
 from privbench.features import log_mel_filterbank, read_audio
-from privbench.prepare import prepare_corpus
-from privbench.protocol import get_protocol
 from privbench.synthetic.generate import generate_synthetic_corpus
 
 
@@ -35,17 +33,6 @@ def test_filterbank_throughput_one_core(benchmark, speech: np.ndarray):
     if benchmark.stats:  # only when benchmarking is enabled
         benchmark.extra_info["x_real_time"] = seconds / benchmark.stats.stats.min
     assert features.shape == (1 + (len(speech) - 400) // 160, 40)
-
-
-@pytest.fixture(scope="module")
-def full_synthetic_prepared(tmp_path_factory: pytest.TempPathFactory):
-    """The full synthetic corpus, generated and prepared in an isolated clone and cache."""
-    from conftest import isolate
-
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        isolate(tmp_path_factory.mktemp("full"), monkeypatch)
-        protocol = get_protocol()
-        yield prepare_corpus("synthetic", protocol).corpus.name, protocol
 
 
 def test_full_synthetic_generation(benchmark, tmp_path: Path):
