@@ -25,7 +25,7 @@ from privbench.storage import atomic_write_text
 
 # Piped output (files, CI logs, tests) gets wide tables rather than rich's 80 columns.
 err_console = Console(stderr=True)
-out_console = Console(width=None if sys.stdout.isatty() else 120)
+out_console = Console(width=None if sys.stdout.isatty() else 160)
 
 
 class _Group(click.Group):
@@ -151,6 +151,67 @@ def check(encoder_dir: Path, device: str) -> None:
         raise PrivbenchError(f"{len(failed)} of {len(results)} checks failed for {submission.name} ({encoder_dir}); "
                              f"first: [{failed[0].setup}] {failed[0].promise}: {failed[0].detail}")
     click.echo(f"all {len(results)} checks passed for {submission.name} (sha256 {submission.sha256[:12]})")
+
+
+@cli.command()
+@click.argument("encoder_dir", type=click.Path(path_type=Path))
+@click.option("--corpus", "corpora", multiple=True, default=["synthetic"], show_default=True, help="Repeat for several corpora.")
+@click.option("--modality", "modalities", multiple=True, type=click.Choice(["audio", "text", "multimodal"]),
+              help="Default: every modality the encoder and the corpus both have.")
+@click.option("--task", "tasks", multiple=True, type=click.Choice(["activation", "valence"]), help="Default: both.")
+@click.option("--budget", default="quick", show_default=True, help="smoke, quick, standard or paper (protocol.toml).")
+@click.option("--executor", "executor_name", type=click.Choice(["local", "ray"]), default="local", show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), help="Local worker processes (default: cores / threads per job).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--results", type=click.Path(path_type=Path), default=None, help="Default: leaderboard/results of the clone.")
+def evaluate(encoder_dir: Path, corpora: tuple[str, ...], modalities: tuple[str, ...], tasks: tuple[str, ...], budget: str,
+             executor_name: str, workers: int | None, device: str, results: Path | None) -> None:
+    """Train, attack and score the encoder in ENCODER_DIR under the protocol; write result records."""
+    from privbench.blocks import resolve_device
+    from privbench.corpora.table import TASKS
+    from privbench.evaluate import Progress as EvaluationProgress
+    from privbench.evaluate import Request
+    from privbench.evaluate import evaluate as run_evaluation
+    from privbench.executor import LocalExecutor
+    from privbench.paths import repo_root
+    from privbench.report import COLUMNS, significance, summary_rows
+
+    protocol = get_protocol()
+    protocol.budget(budget)  # an unknown budget is one line, before anything runs
+    if executor_name == "ray":
+        raise PrivbenchError("the Ray executor is not written yet: use --executor local")
+    results = results if results is not None else repo_root() / "leaderboard" / "results"
+    request = Request(encoder_dir, corpora, modalities, tasks or TASKS, budget, resolve_device(device), results)
+    bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                     TextColumn("eta"), TimeRemainingColumn(), console=err_console)
+    current: dict[str, int] = {}
+
+    def phase(name: str, total: int, cached: int) -> None:
+        current["task"] = bars.add_task(f"{name} ({cached} cached)", total=total, completed=cached)
+
+    def job_done(outcome) -> None:
+        bars.advance(current["task"])
+        if outcome.error:
+            bars.console.print(f"privbench: job failed: {outcome.spec.describe()}: {outcome.error}", markup=False, highlight=False)
+
+    with bars:
+        evaluation = run_evaluation(request, protocol, LocalExecutor(workers),
+                                    EvaluationProgress(phase, job_done, lambda text: click.echo(f"privbench: note: {text}", err=True)))
+    comparisons = significance(evaluation.records, results, protocol.significance.reference_model, protocol.significance.alpha)
+    view = Table(title=f"{evaluation.submission.name}, budget {budget} (+/-: significantly better/worse than "
+                       f"{protocol.significance.reference_model}, paired t-test, BH)")
+    for header in ("corpus", "modality", "task", *(name for name, _ in COLUMNS), "chance"):
+        view.add_column(header, justify="left" if header in ("corpus", "modality", "task") else "right")
+    for row in summary_rows(evaluation.records, comparisons):
+        view.add_row(*row)
+    out_console.print(view)
+    for path in evaluation.written:
+        click.echo(f"wrote {path}")
+    if any(record["synthetic"] for record in evaluation.records):
+        click.echo("note: synthetic corpus: these numbers say nothing about real emotional speech")
+    if evaluation.failures:
+        raise PrivbenchError(f"{len(evaluation.failures)} jobs failed (first: {evaluation.failures[0]}); "
+                             "run the same command again to retry them: finished jobs are kept")
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ default `~/.cache/privbench`.
 from __future__ import annotations
 
 import os
+import functools
 from pathlib import Path
 
 from privbench.errors import ProtocolError
@@ -40,3 +41,15 @@ def cache_root() -> Path:
 
 def splits_dir() -> Path:
     return repo_root() / "benchmark" / "splits"
+
+
+@functools.cache
+def code_sha256() -> str:
+    """sha256 of privbench's own source: job records made by other code are never reused."""
+    import hashlib
+
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
