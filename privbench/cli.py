@@ -170,7 +170,7 @@ def evaluate(encoder_dir: Path, corpora: tuple[str, ...], modalities: tuple[str,
     from privbench.blocks import resolve_device
     from privbench.corpora.table import TASKS
     from privbench.evaluate import Progress as EvaluationProgress
-    from privbench.evaluate import Request
+    from privbench.evaluate import Request, check_request
     from privbench.evaluate import evaluate as run_evaluation
     from privbench.executor import LocalExecutor
     from privbench.paths import repo_root
@@ -192,11 +192,12 @@ def evaluate(encoder_dir: Path, corpora: tuple[str, ...], modalities: tuple[str,
     def job_done(outcome) -> None:
         bars.advance(current["task"])
         if outcome.error:
-            bars.console.print(f"privbench: job failed: {outcome.spec.describe()}: {outcome.error}", markup=False, highlight=False)
+            bars.console.print(f"privbench: job failed: {outcome.spec.describe()}: {outcome.error}", markup=False, highlight=False, soft_wrap=True)
 
+    note = lambda text: click.echo(f"privbench: note: {text}", err=True)  # noqa: E731
+    checked = check_request(request, protocol, note)  # refusals come before any progress bar
     with bars:
-        evaluation = run_evaluation(request, protocol, LocalExecutor(workers),
-                                    EvaluationProgress(phase, job_done, lambda text: click.echo(f"privbench: note: {text}", err=True)))
+        evaluation = run_evaluation(request, protocol, LocalExecutor(workers), EvaluationProgress(phase, job_done, note), checked)
     comparisons = significance(evaluation.records, results, protocol.significance.reference_model, protocol.significance.alpha)
     view = Table(title=f"{evaluation.submission.name}, budget {budget} (+/-: significantly better/worse than "
                        f"{protocol.significance.reference_model}, paired t-test, BH)")

@@ -117,11 +117,27 @@ def _run(jobs: list[JobSpec], executor: Executor, progress: Progress, phase: str
     return records
 
 
-def evaluate(request: Request, protocol: Protocol, executor: Executor, progress: Progress | None = None) -> Evaluation:
+@dataclass(frozen=True)
+class Checked:
+    """A request that passed the fast checks: the submission and its setups."""
+
+    submission: Submission
+    setups: list[tuple[Setup, Corpus]]
+
+
+def check_request(request: Request, protocol: Protocol, note: Callable[[str], None] = lambda text: None) -> Checked:
+    """Everything that can be refused before a job runs: budget, submission, corpora, modalities."""
+    protocol.budget(request.budget)
+    submission = read_submission(request.encoder_dir, protocol)
+    return Checked(submission, _setups(request, submission, protocol, note))
+
+
+def evaluate(request: Request, protocol: Protocol, executor: Executor, progress: Progress | None = None,
+             checked: Checked | None = None) -> Evaluation:
     progress = progress or Progress()
     budget = protocol.budget(request.budget)
-    submission = read_submission(request.encoder_dir, protocol)
-    setups = _setups(request, submission, protocol, progress.note)
+    checked = checked or check_request(request, protocol, progress.note)
+    submission, setups = checked.submission, checked.setups
     evaluation = Evaluation(submission)
 
     planned = {setup: main_jobs(submission, setup, budget, protocol.sha256, request.device) for setup, _ in setups}

@@ -165,6 +165,11 @@ def _checked(name: str, values: np.ndarray, rows: int, columns: int | None = Non
     return values
 
 
+def _rounded(history: list[dict[str, float]]) -> list[dict[str, float]]:
+    """The fit's per-epoch history, for the record (and for investigating checkpoint selection)."""
+    return [{key: round(float(value), 6) for key, value in epoch.items() if isinstance(value, (int, float))} for epoch in history]
+
+
 def _worst_gender_uar(validation: dict[str, float]) -> float | None:
     """The highest validation UAR of the encoder's gender heads (priv-e has one per stream)."""
     values = [value for key, value in validation.items() if key.startswith("gender") and key.endswith("_uar")]
@@ -193,7 +198,7 @@ def _main_job(spec, protocol, table, stores, cls, ids, started) -> dict[str, Any
         "validation": {"uar": uar(valid_truth, probabilities["valid"].argmax(axis=1)),
                        "gender_uar": _worst_gender_uar(report.validation)},
         "chance_reached": report.chance_reached, "epochs": report.epochs, "best_epoch": report.best_epoch,
-        "test_ids": ids["test"], "test_probabilities": probabilities["test"].astype(float).round(6).tolist(),
+        "history": _rounded(report.history), "test_ids": ids["test"], "test_probabilities": probabilities["test"].astype(float).round(6).tolist(),
         "attacks": attacks,
         "timings": {"train_s": trained - started, "embed_s": embedded - trained, "attack_s": finished - embedded},
     }

@@ -1,0 +1,324 @@
+"""Metrics, attacks, membership sets, significance, records, the job plan and `privbench evaluate`."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as scipy_stats
+
+from conftest import REPO, invoke
+from privbench.attacks import Attack, MembershipData, attack_uar, leakage, membership, privacy, roc_auc, tpr_at_fpr
+from privbench.membership import membership_split
+from privbench.metrics import uar, utility
+from privbench.plan import configurations
+from privbench.protocol import get_protocol
+from privbench.records import RecordError, read_record, read_records, validate
+from privbench.stats import compare_table, paired_p
+from privbench.submission import read_submission
+from privbench.synthetic.generate import SyntheticSize, generate_synthetic_corpus
+
+# ---------------------------------------------------------------- metrics
+
+
+def test_uar_is_the_mean_recall_over_classes_present_in_the_truth():
+    # recalls: class 0 1/2, class 1 2/2, class 2 0/1 -> 0.5
+    assert uar(np.array([0, 0, 1, 1, 2]), np.array([0, 1, 1, 1, 0])) == pytest.approx(0.5)
+    # class 2 is predicted but absent from the truth: it does not count
+    assert uar(np.array([0, 0, 1]), np.array([2, 0, 1])) == pytest.approx(0.75)
+    assert math.isnan(uar(np.array([], dtype=int), np.array([], dtype=int)))
+
+
+def test_utility_splits_by_gender_and_reports_the_gap():
+    truth = np.array([0, 1, 2, 0, 1, 2])
+    predicted = np.array([0, 1, 2, 0, 0, 0])
+    gender = np.array([0, 0, 0, 1, 1, 1])  # F F F M M M
+    scores = utility(truth, predicted, gender)
+    assert scores["uar_female"] == pytest.approx(1.0)
+    assert scores["uar_male"] == pytest.approx(1 / 3)
+    assert scores["gap"] == pytest.approx(2 / 3)
+    assert scores["uar"] == pytest.approx((1.0 + 0.5 + 0.5) / 3)
+
+
+# ---------------------------------------------------------------- attacks on constructed representations
+
+def _representations(gender: np.ndarray, informative: bool, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    h = rng.normal(size=(len(gender), 16)).astype(np.float32)
+    if informative:
+        h[:, 0] += 6.0 * (gender - 0.5)
+    return h
+
+
+@pytest.fixture(scope="module")
+def genders():
+    rng = np.random.default_rng(0)
+    return [rng.integers(0, 2, size=n) for n in (160, 80, 120)]  # D1, validation, test
+
+
+def test_a_representation_that_encodes_gender_leaks_and_gives_no_privacy(genders):
+    attacker = get_protocol().attacker
+    d1, valid, test = genders
+    h = [_representations(g, True, i) for i, g in enumerate(genders)]
+    assert leakage(h[0], d1, h[1], valid, h[2], test, attacker, 0) > 0.95
+    scores = privacy(h[2], test, h[1], valid, h[0], d1, attacker, 0)
+    assert scores["privacy"] < 0.05 and scores["privacy_worst"] < 0.05
+
+
+def test_a_random_representation_gives_privacy_near_one_half(genders):
+    attacker = get_protocol().attacker
+    d1, valid, test = genders
+    h = [_representations(g, False, i) for i, g in enumerate(genders)]
+    scores = privacy(h[2], test, h[1], valid, h[0], d1, attacker, 0)
+    assert 0.35 < scores["privacy"] < 0.65
+    assert scores["privacy_worst"] == min(scores["privacy_mlp"], scores["privacy_logistic"], scores["privacy_knn"])
+
+
+def test_privacy_worst_catches_an_attacker_shape_the_mlp_misses():
+    # Gender lives in the distance from the origin: kNN finds it; check it is the worst case.
+    attacker = get_protocol().attacker
+    rng = np.random.default_rng(1)
+
+    def ring(n):
+        g = rng.integers(0, 2, size=n)
+        angle = rng.uniform(0, 2 * np.pi, size=n)
+        radius = np.where(g == 1, 3.0, 1.0) + rng.normal(0, 0.1, size=n)
+        return np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1).astype(np.float32), g
+
+    (a, ga), (b, gb), (c, gc) = ring(200), ring(100), ring(200)
+    assert attack_uar("knn", Attack(a, ga, b, gb, c, gc), attacker, 0) > 0.95
+    assert attack_uar("logistic", Attack(a, ga, b, gb, c, gc), attacker, 0) < 0.75  # a line cannot separate rings
+
+
+def test_roc_auc_and_tpr_at_low_fpr_on_hand_cases():
+    truth = np.array([1, 1, 0, 0])
+    assert roc_auc(truth, np.array([0.9, 0.8, 0.2, 0.1])) == 1.0
+    assert roc_auc(truth, np.array([0.9, 0.1, 0.8, 0.2])) == 0.5  # 0.9 beats both negatives, 0.1 neither: 2 of 4 pairs
+    assert roc_auc(np.array([1, 0]), np.array([0.5, 0.5])) == 0.5  # a tie counts half
+    truth = np.array([1] * 10 + [0] * 100)
+    score = np.r_[np.linspace(0.5, 0.95, 10), np.linspace(0.0, 0.6, 100)]
+    # 100 negatives: at FPR <= 1% one negative may score above the threshold (0.6 > 0.5939...)
+    assert tpr_at_fpr(truth, score, 0.01) == pytest.approx(np.mean(np.linspace(0.5, 0.95, 10) > np.linspace(0.0, 0.6, 100)[-2]))
+
+
+def test_membership_attack_finds_members_that_stand_out():
+    protocol = get_protocol()
+    rng = np.random.default_rng(3)
+
+    def part(n_yes, n_no, speakers):
+        y = np.r_[np.ones(n_yes), np.zeros(n_no)].astype(np.int64)
+        x = rng.normal(size=(len(y), 8)).astype(np.float32)
+        x[:, 0] += 4.0 * y
+        return x, y, np.repeat(np.arange(speakers), len(y) // speakers)
+
+    (tx, ty, _), (vx, vy, _), (sx, sy, speakers) = part(100, 100, 10), part(30, 30, 6), part(40, 40, 8)
+    scores = membership(MembershipData(tx, ty, vx, vy, sx, sy, speakers), protocol.attacker, protocol.membership, 0)
+    assert scores["membership"] > 0.9 and scores["membership_speaker"] == 1.0 and scores["membership_auc"] > 0.95
+
+
+# ---------------------------------------------------------------- membership sets
+
+def test_membership_split_follows_the_protocol():
+    rows = []
+    for fold in range(5):
+        for gender in "FM":
+            for k in range(2):
+                speaker = f"{gender}{fold}{k}"
+                rows += [{"utterance_id": f"{speaker}_{i}", "speaker": speaker, "gender": gender, "fold": fold} for i in range(10)]
+    table = pd.DataFrame(rows)
+    split = membership_split(table, [2, 3, 4, 0, 1], get_protocol().membership, seed=0, rotation_index=2)
+    speaker = dict(zip(table["utterance_id"], table["speaker"]))
+    fold = dict(zip(table["utterance_id"], table["fold"]))
+    training = set(split.encoder_train) | set(split.encoder_valid)
+    assert not set(split.encoder_train) & set(split.encoder_valid)
+    assert len(split.encoder_valid) == round(0.1 * len(training))
+    added = {u for u in training if fold[u] in (0, 1)}
+    selected = {speaker[u] for u in added}
+    assert len(selected) == 4 and {s[0] for s in selected if s[1] == "0"} == {"F", "M"}  # half of s4's speakers, both genders
+    for s in selected:
+        assert sum(speaker[u] == s for u in added) == 5  # half of each selected speaker's utterances
+    assert all(fold[u] == 1 and speaker[u] in selected and u not in training for u in split.score_yes)
+    assert all(fold[u] == 1 and speaker[u] not in selected for u in split.score_no)
+    assert {speaker[u] for u in split.attacker_valid_no}.isdisjoint({speaker[u] for u in split.attacker_no})
+    assert split == membership_split(table, [2, 3, 4, 0, 1], get_protocol().membership, seed=0, rotation_index=2)
+
+
+# ---------------------------------------------------------------- significance
+
+def test_paired_t_test_matches_a_hand_computation():
+    a = [0.60, 0.62, 0.58, 0.65, 0.61]
+    b = [0.55, 0.60, 0.50, 0.60, 0.59]
+    d = np.subtract(a, b)
+    t = d.mean() / (d.std(ddof=1) / math.sqrt(len(d)))
+    assert paired_p(a, b) == pytest.approx(2 * scipy_stats.t.sf(abs(t), df=len(d) - 1))
+    assert paired_p([0.5, 0.6], [0.5, 0.6]) == 1.0
+    assert paired_p([0.5], [0.4]) is None
+
+
+def test_benjamini_hochberg_over_a_table_with_directions():
+    base = [0.50, 0.52, 0.48, 0.51, 0.49]
+    cells = {
+        "better privacy": ("privacy", [v + 0.10 + 0.01 * i for i, v in enumerate(base)], base),
+        "worse leakage": ("leakage", [v + 0.10 + 0.01 * i for i, v in enumerate(base)], base),
+        "noise": ("uar", [0.51, 0.50, 0.50, 0.52, 0.47], base),
+    }
+    result = compare_table(cells, 0.05)
+    raw = {key: paired_p(values, reference) for key, (_, values, reference) in cells.items()}
+    ordered = sorted(raw, key=raw.get)
+    m = len(raw)
+    expected = {}
+    running = 1.0
+    for rank in range(m, 0, -1):  # BH by hand: p * m / rank, made monotone from the top
+        key = ordered[rank - 1]
+        running = min(running, raw[key] * m / rank)
+        expected[key] = running
+    for key in cells:
+        assert result[key].p_adjusted == pytest.approx(expected[key])
+    assert result["better privacy"].direction == "better" and result["better privacy"].mark == "+"
+    assert result["worse leakage"].direction == "worse" and result["worse leakage"].mark == "-"
+    assert not result["noise"].significant and result["noise"].mark == ""
+
+
+# ---------------------------------------------------------------- configurations and records
+
+def test_budgets_plan_the_configurations_of_the_protocol():
+    protocol = get_protocol()
+    submission = read_submission(REPO / "baselines" / "priv-c", protocol)
+    assert configurations(submission, protocol.budget("quick")) == [submission.config]
+    standard = configurations(submission, protocol.budget("standard"))
+    assert standard[0] == submission.config and len({json.dumps(c, sort_keys=True) for c in standard}) == 8
+    grid = protocol.training.grid
+    size = math.prod(len(getattr(grid, name)) for name in grid.__dataclass_fields__)
+    assert len(configurations(submission, protocol.budget("paper"))) == size == 384
+
+
+# ---------------------------------------------------------------- privbench evaluate, end to end
+
+EVALUABLE = SyntheticSize(speakers_female=5, speakers_male=5, utterances_per_speaker=4)
+
+
+@pytest.fixture(scope="module")
+def evaluable_corpus(tmp_path_factory) -> Path:
+    """Ten speakers (one of each gender per fold), four utterances each."""
+    return generate_synthetic_corpus(tmp_path_factory.mktemp("evaluable") / "corpus", EVALUABLE, workers=2, protocol=get_protocol())
+
+
+@pytest.fixture
+def prepared(isolated, runner, evaluable_corpus):
+    result = invoke(runner, "prepare", "synthetic", "--root", str(evaluable_corpus))
+    assert result.exit_code == 0, result.output
+    return isolated
+
+
+def _records(folder: Path) -> dict[str, dict]:
+    return {path.name: read_record(path) for path in sorted(folder.rglob("*.json"))}
+
+
+def test_evaluate_smoke_end_to_end_resumes_and_reproduces(prepared, runner, tmp_path):
+    results = tmp_path / "results"
+    args = ["evaluate", str(REPO / "baselines" / "general"), "--budget", "smoke", "--results", str(results), "--workers", "1"]
+    first = invoke(runner, *args)
+    assert first.exit_code == 0, first.output
+    records = _records(results)
+    assert sorted(records) == sorted(f"{m}-{t}.json" for m in ("audio", "text", "multimodal") for t in ("activation", "valence"))
+    record = records["audio-activation.json"]
+    assert record["encoder"]["name"] == "general" and record["protocol"]["budget"] == "smoke"
+    assert record["chance_reached"] is None and len(record["metrics"]["uar"]["rotations"]) == 1
+    for name in ("uar", "leakage", "privacy", "privacy_worst", "membership", "membership_speaker", "membership_auc"):
+        assert 0.0 <= record["metrics"][name]["mean"] <= 1.0, name
+    assert "| audio" not in first.stdout and "audio" in first.stdout and "U(M)" in first.stdout
+
+    again = invoke(runner, *args)  # every job cached: nothing trains, same numbers
+    assert again.exit_code == 0
+    assert "(6 cached)" in again.stderr
+    assert {k: r["metrics"] for k, r in _records(results).items()} == {k: r["metrics"] for k, r in records.items()}
+
+    shutil.rmtree(Path(prepared.parent / "cache" / "jobs"))  # recompute from scratch: deterministic
+    third = invoke(runner, *args)
+    assert third.exit_code == 0
+    assert {k: r["metrics"] for k, r in _records(results).items()} == {k: r["metrics"] for k, r in records.items()}
+
+
+def test_a_job_that_crashes_is_reported_and_the_rerun_resumes(prepared, runner, tmp_path, monkeypatch):
+    import privbench.executor as executor
+
+    calls = []
+    real = executor.run_job
+
+    def flaky(spec):
+        calls.append(spec.key)
+        if len(calls) == 2:
+            raise RuntimeError("simulated crash")
+        return real(spec)
+
+    monkeypatch.setattr(executor, "run_job", flaky)
+    results = tmp_path / "results"
+    args = ["evaluate", str(REPO / "baselines" / "general"), "--budget", "smoke", "--results", str(results),
+            "--workers", "1", "--modality", "audio"]
+    first = invoke(runner, *args)
+    assert first.exit_code == 1
+    assert "privbench: job failed: general main synthetic/audio/valence rotation 0 seed 0: RuntimeError: simulated crash" in first.stderr
+    assert first.stderr.strip().splitlines()[-1].startswith("privbench: error: 1 jobs failed")
+    assert [p.name for p in results.rglob("*.json")] == ["audio-activation.json"]  # the other setup is kept
+    ran_before = len(calls)
+    second = invoke(runner, *args)
+    assert second.exit_code == 0, second.output
+    assert len(calls) - ran_before == 2  # only the crashed job and its setup's membership job ran
+    assert sorted(p.name for p in results.rglob("*.json")) == ["audio-activation.json", "audio-valence.json"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["baselines/general", "--budget", "huge"], "privbench: error: unknown budget 'huge': choose one of smoke, quick, standard, paper\n"),
+    (["submissions/my_encoder", "--modality", "text"], "privbench: error: my-encoder takes audio, not text (submission.toml modalities): drop --modality text\n"),
+    (["baselines/priv-e", "--modality", "audio"], "privbench: error: priv-e refuses audio: PrivE puts an adversary on each stream, so it needs the multimodal setup; audio has one stream\n"),
+    (["baselines/general", "--corpus", "nowhere"], "privbench: error: corpus 'nowhere' is not prepared: run privbench prepare nowhere --root DIR\n"),
+])
+def test_evaluate_refuses_bad_requests_in_one_line(prepared, runner, tmp_path, args, message):
+    result = invoke(runner, "evaluate", str(REPO / args[0]), *args[1:], "--results", str(tmp_path / "r"))
+    assert result.exit_code == 1
+    assert result.stderr == message
+    assert not (tmp_path / "r").exists()
+
+
+# ---------------------------------------------------------------- records on disk
+
+def _valid_record() -> dict:
+    def metric(values):
+        return {"mean": sum(values) / len(values), "rotations": values}
+
+    return {
+        "schema": "privbench.result/1",
+        "encoder": {"name": "toy", "sha256": "ab" * 32, "display_name": "Toy"},
+        "protocol": {"version": "1", "sha256": "cd" * 32, "budget": "quick"},
+        "corpus": {"name": "synthetic", "content_sha256": "ef" * 32, "split_sha256": "01" * 32},
+        "modality": "audio", "task": "activation",
+        "metrics": {name: metric([0.5, 0.6]) for name in
+                    ("uar", "uar_male", "uar_female", "leakage", "privacy", "membership", "membership_speaker")},
+        "chance_reached": True, "config": {}, "runtime_s": 1.0,
+        "environment": {"privbench": "0.1.0", "torch": "2", "device": "cpu", "git": "x"}, "created": "2026-01-01T00:00:00+00:00",
+    }
+
+
+@pytest.mark.parametrize("tamper, message", [
+    (lambda r: r["metrics"].pop("privacy"), "metrics.privacy is missing"),
+    (lambda r: r["metrics"]["uar"].update(mean=0.9), "metrics.uar.mean does not match its rotations"),
+    (lambda r: r.update(schema="other/1"), "schema is 'other/1'"),
+    (lambda r: r["encoder"].update(name=""), "encoder.name must be a non-empty string"),
+    (lambda r: r["metrics"]["leakage"]["rotations"].append("high"), "metrics.leakage.rotations holds a non-number"),
+])
+def test_an_invalid_record_is_named_and_refused(tmp_path, tamper, message):
+    good = _valid_record()
+    validate(good, "good")
+    bad = _valid_record()
+    tamper(bad)
+    (tmp_path / "ok.json").write_text(json.dumps(good))
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    with pytest.raises(RecordError, match="bad.json: " + message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
+        read_record(tmp_path / "bad.json")
+    records, refused = read_records(tmp_path)
+    assert len(records) == 1 and len(refused) == 1 and refused[0].startswith(str(tmp_path / "bad.json"))
