@@ -215,6 +215,80 @@ def evaluate(encoder_dir: Path, corpora: tuple[str, ...], modalities: tuple[str,
                              "run the same command again to retry them: finished jobs are kept")
 
 
+@cli.command()
+@click.option("--table", "table_choice", required=True, type=click.Choice(["1a", "1b", "2", "3", "lambda", "all"]))
+@click.option("--corpus", "corpora", multiple=True, default=["synthetic"], show_default=True, help="Repeat for several corpora.")
+@click.option("--budget", default="quick", show_default=True, help="smoke, quick, standard or paper (protocol.toml).")
+@click.option("--workers", type=click.IntRange(min=1), help="Local worker processes (default: cores / threads per job).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--results", type=click.Path(path_type=Path), default=None, help="Default: leaderboard/results of the clone.")
+@click.option("--plan", "plan_only", is_flag=True, help="Print the job count and an estimate; run nothing.")
+def reproduce(table_choice: str, corpora: tuple[str, ...], budget: str, workers: int | None, device: str,
+              results: Path | None, plan_only: bool) -> None:
+    """Measure the paper's tables on CORPUS and print them beside the published numbers."""
+    import time
+
+    from privbench.blocks import resolve_device
+    from privbench.evaluate import Progress as EvaluationProgress
+    from privbench.executor import LocalExecutor
+    from privbench.paths import repo_root
+    from privbench.reproduce import count_jobs, plan, reproduce as run_reproduction, request_for, table_ids
+
+    protocol = get_protocol()
+    protocol.budget(budget)
+    root = repo_root()
+    results = results if results is not None else root / "leaderboard" / "results"
+    ids = table_ids(table_choice)
+    device = resolve_device(device)
+    note = lambda text: click.echo(f"privbench: note: {text}", err=True)  # noqa: E731
+    if plan_only:
+        for corpus in corpora:
+            load_corpus(corpus, protocol)  # a corpus must be prepared to be planned
+        requests = [request_for(p, budget, device, results, root / "baselines") for p in plan(ids, corpora, protocol)]
+        counts = count_jobs(requests, protocol)
+        executor = LocalExecutor(workers)
+        estimate = ""
+        if counts["seconds_per_job"]:
+            hours = (counts["jobs"] - counts["cached"]) * counts["seconds_per_job"] / executor.workers / 3600
+            estimate = (f"; about {counts['seconds_per_job']:.0f} compute-seconds per job (mean of the cached ones), so "
+                        f"about {hours:.1f} hours with {executor.workers} local workers")
+        click.echo(f"table {table_choice}, budget {budget}, corpora {', '.join(corpora)}: {len(requests)} evaluations, "
+                   f"{counts['jobs']} jobs, {counts['cached']} cached{estimate}")
+        return
+
+    bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TextColumn("eta"), TimeRemainingColumn(), console=err_console)
+
+    def progress_for(label: str) -> EvaluationProgress:
+        current: dict[str, int] = {}
+
+        def phase(name: str, total: int, cached: int) -> None:
+            current["task"] = bars.add_task(f"{label}: {name} ({cached} cached)", total=total, completed=cached)
+
+        def job_done(outcome) -> None:
+            bars.advance(current["task"])
+            if outcome.error:
+                bars.console.print(f"privbench: job failed: {outcome.spec.describe()}: {outcome.error}", markup=False,
+                                   highlight=False, soft_wrap=True)
+
+        return EvaluationProgress(phase, job_done, note)
+
+    started = time.perf_counter()
+    with bars:
+        outcome = run_reproduction(ids, corpora, budget, protocol, LocalExecutor(workers), results,
+                                   root / "leaderboard" / "reports", root / "baselines", device, progress_for, note)
+    for text in outcome.tables.values():
+        click.echo(text)
+    for text in outcome.findings.values():
+        click.echo(text)
+    for path in outcome.reports:
+        click.echo(f"wrote {path}")
+    click.echo(f"reproduce finished in {time.perf_counter() - started:.0f} s")
+    if outcome.failures:
+        raise PrivbenchError(f"{len(outcome.failures)} jobs failed (first: {outcome.failures[0]}); "
+                             "run the same command again to retry them: finished jobs are kept")
+
+
 def main() -> None:
     cli(prog_name="privbench")
 

@@ -9,6 +9,7 @@ while every other setup's record is written.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,10 @@ class Request:
     budget: str = "quick"
     device: str = "cpu"
     results: Path = Path("leaderboard/results")
+    # A variant of the submission (the lambda study): records under `variant_name`,
+    # with these configuration values fixed and no search.
+    variant_name: str | None = None
+    variant_config: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -129,6 +134,10 @@ def check_request(request: Request, protocol: Protocol, note: Callable[[str], No
     """Everything that can be refused before a job runs: budget, submission, corpora, modalities."""
     protocol.budget(request.budget)
     submission = read_submission(request.encoder_dir, protocol)
+    if request.variant_name:
+        submission = dataclasses.replace(submission, name=request.variant_name, search={},
+                                         display_name=f"{submission.display_name} ({', '.join(f'{k} {v}' for k, v in request.variant_config.items())})",
+                                         config={**submission.config, **request.variant_config})
     return Checked(submission, _setups(request, submission, protocol, note))
 
 

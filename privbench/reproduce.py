@@ -1,0 +1,152 @@
+"""`privbench reproduce`: the paper's tables, measured on your corpora, beside the published numbers.
+
+It plans the evaluations each table needs (tables.plan_table), runs them
+through `evaluate` (so finished jobs and records are reused), renders each
+table in the paper's layout, answers Q1-Q7 from the records, and writes the
+Markdown to `leaderboard/reports/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from privbench.corpora.registry import adapter_for
+from privbench.corpora.store import load_corpus, prepared_names
+from privbench.evaluate import Progress, Request, check_request, evaluate
+from privbench.executor import Executor
+from privbench.findings import findings, findings_markdown
+from privbench.jobs import read_job
+from privbench.plan import main_jobs, membership_jobs
+from privbench.protocol import Protocol
+from privbench.storage import atomic_write_text
+from privbench.tables import TABLE_IDS, Planned, plan_table, read_paper_values, render_table, table_comparisons, table_specs
+
+
+@dataclass
+class Reproduction:
+    tables: dict[tuple[str, str], str] = field(default_factory=dict)  # (table id, corpus) -> Markdown
+    findings: dict[str, str] = field(default_factory=dict)  # corpus -> Markdown
+    reports: list[Path] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+def table_ids(choice: str) -> list[str]:
+    return list(TABLE_IDS) if choice == "all" else [choice]
+
+
+def _ensure_prepared(corpus: str, protocol: Protocol, note: Callable[[str], None]) -> None:
+    """The synthetic corpus is generated and prepared on first use; others must be prepared by the user."""
+    if corpus in prepared_names() or adapter_for(corpus, protocol).kind != "synthetic":
+        return
+    from privbench.prepare import prepare_corpus
+
+    note("generating and preparing the synthetic corpus (about 30 s on 2 cores)")
+    prepare_corpus(corpus, protocol)
+
+
+def plan(ids: Sequence[str], corpora: Sequence[str], protocol: Protocol) -> list[Planned]:
+    """Every evaluation the tables need, merged per (model, corpus)."""
+    specs = table_specs(protocol.training.grid.lambda_)
+    merged: dict[tuple[str, str], Planned] = {}
+    for corpus in corpora:
+        modalities = load_corpus(corpus, protocol).modalities
+        corpus_modalities = list(modalities) + (["multimodal"] if {"audio", "text"} <= set(modalities) else [])
+        for table_id in ids:
+            for planned in plan_table(specs[table_id], corpus, corpus_modalities):
+                key = (planned.model.name, corpus)
+                if key in merged:
+                    old = merged[key]
+                    planned = Planned(planned.model, corpus, tuple(dict.fromkeys(old.modalities + planned.modalities)),
+                                      tuple(dict.fromkeys(old.tasks + planned.tasks)))
+                merged[key] = planned
+    return list(merged.values())
+
+
+def request_for(planned: Planned, budget: str, device: str, results: Path, baselines: Path) -> Request:
+    variant = {} if planned.model.lambda_ is None else {"lambda": planned.model.lambda_}
+    return Request(baselines / planned.model.baseline, (planned.corpus,), planned.modalities, planned.tasks, budget, device,
+                   results, variant_name=planned.model.name if variant else None, variant_config=variant)
+
+
+def count_jobs(requests: Sequence[Request], protocol: Protocol) -> dict[str, Any]:
+    """A dry run: how many jobs the requests need, how many are cached, and an estimate of the rest.
+
+    Membership jobs are counted with the default configuration (selection happens later)."""
+    budget = {request.budget for request in requests}
+    total = cached = 0
+    seconds: list[float] = []
+    for request in requests:
+        checked = check_request(request, protocol)
+        b = protocol.budget(request.budget)
+        for setup, _ in checked.setups:
+            jobs = main_jobs(checked.submission, setup, b, protocol.sha256, request.device)
+            chosen = {r: dict(checked.submission.config) for r in range(b.rotations)}
+            jobs += membership_jobs(checked.submission, setup, b, protocol.sha256, request.device, chosen)
+            for job in jobs:
+                total += 1
+                record = read_job(job)
+                if record is not None:
+                    cached += 1
+                    seconds.append(sum(record["timings"].values()))
+    per_job = sum(seconds) / len(seconds) if seconds else None
+    return {"jobs": total, "cached": cached, "budget": ", ".join(sorted(budget)), "seconds_per_job": per_job}
+
+
+def _matching_records(results: Path, fresh: list[dict[str, Any]], corpus: str, budget: str, protocol: Protocol) -> list[dict[str, Any]]:
+    """This run's records of the corpus, plus earlier ones in `results` made under the same
+    protocol, budget and corpus content (so findings can use tables run separately)."""
+    from privbench.records import read_records
+
+    content = load_corpus(corpus, protocol).content_sha256
+    mine = {(r["encoder"]["name"], r["modality"], r["task"]): r for r in fresh if r["corpus"]["name"] == corpus}
+    earlier, _ = read_records(results)
+    for record in earlier:
+        key = (record["encoder"]["name"], record["modality"], record["task"])
+        if (key not in mine and record["corpus"]["name"] == corpus and record["corpus"]["content_sha256"] == content
+                and record["protocol"]["budget"] == budget and record["protocol"]["sha256"] == protocol.sha256):
+            mine[key] = record
+    return list(mine.values())
+
+
+def reproduce(ids: Sequence[str], corpora: Sequence[str], budget: str, protocol: Protocol, executor: Executor,
+              results: Path, reports: Path, baselines: Path, device: str = "cpu",
+              progress_for: Callable[[str], Progress] | None = None, note: Callable[[str], None] = lambda text: None) -> Reproduction:
+    protocol.budget(budget)
+    for corpus in corpora:
+        _ensure_prepared(corpus, protocol, note)
+    planned = plan(ids, corpora, protocol)
+    requests = [request_for(p, budget, device, results, baselines) for p in planned]
+    checked = [check_request(request, protocol, note) for request in requests]  # refuse before training anything
+    outcome = Reproduction()
+    records: list[dict[str, Any]] = []
+    for request, ready, entry in zip(requests, checked, planned):
+        label = f"{entry.model.name} on {entry.corpus}"
+        progress = progress_for(label) if progress_for else Progress()
+        evaluation = evaluate(request, protocol, executor, progress, ready)
+        records.extend(evaluation.records)
+        outcome.failures.extend(evaluation.failures)
+
+    paper = read_paper_values(protocol.path.parent / "reference" / "paper_tables.csv")
+    paper_corpora = [name for name, rules in protocol.corpora.items() if rules.licensed]
+    specs = table_specs(protocol.training.grid.lambda_)
+    alpha = protocol.significance.alpha
+    for corpus in corpora:
+        mine = _matching_records(results, records, corpus, budget, protocol)
+        for table_id in ids:
+            spec = specs[table_id]
+            text = render_table(spec, corpus, budget, mine, paper, table_comparisons(spec, corpus, mine, alpha), paper_corpora)
+            outcome.tables[(table_id, corpus)] = text
+            path = reports / f"table-{table_id}-{corpus}-{budget}.md"
+            atomic_write_text(path, text)
+            outcome.reports.append(path)
+        note_text = ("The synthetic corpus is eSpeak NG speech made by privbench: these verdicts test the tool, "
+                     "not the paper's claims about real emotional speech." if corpus == "synthetic" else "")
+        text = f"# Findings on {corpus}, budget {budget}\n\n" + findings_markdown(findings(mine, alpha), note_text)
+        outcome.findings[corpus] = text
+        path = reports / f"findings-{corpus}-{budget}.md"
+        atomic_write_text(path, text)
+        outcome.reports.append(path)
+    return outcome
