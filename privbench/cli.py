@@ -289,7 +289,65 @@ def reproduce(table_choice: str, corpora: tuple[str, ...], budget: str, workers:
                              "run the same command again to retry them: finished jobs are kept")
 
 
+@cli.group()
+def leaderboard() -> None:
+    """The static leaderboard site and LEADERBOARD.md."""
+
+
+@leaderboard.command("build")
+@click.option("--results", type=click.Path(path_type=Path), default=None, help="Default: leaderboard/results of the clone.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Default: leaderboard/site of the clone.")
+def leaderboard_build(results: Path | None, out: Path | None) -> None:
+    """Render every valid result record into a static site (and LEADERBOARD.md)."""
+    from privbench.leaderboard import build
+    from privbench.paths import repo_root
+
+    root = repo_root()
+    results = results if results is not None else root / "leaderboard" / "results"
+    out = out if out is not None else root / "leaderboard" / "site"
+    site = build(results, out, root / "leaderboard" / "templates", root / "benchmark" / "reference" / "paper_tables.csv",
+                 root / "CITATION.cff", root / "leaderboard" / "LEADERBOARD.md")
+    for line in site.refused:
+        click.echo(f"privbench: refused record: {line}", err=True)
+    click.echo(f"built {len(site.pages)} pages from {site.records} records into {out}"
+               + (f"; wrote {site.markdown}" if site.markdown else "")
+               + (f"; {len(site.refused)} invalid records left out" if site.refused else ""))
+
+
+@leaderboard.command("serve")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="The built site (default: leaderboard/site).")
+def leaderboard_serve(port: int, out: Path | None) -> None:
+    """Serve the built site on 127.0.0.1 for a preview (Ctrl-C stops)."""
+    import functools
+    import http.server
+
+    from privbench.paths import repo_root
+
+    out = out if out is not None else repo_root() / "leaderboard" / "site"
+    if not (out / "index.html").is_file():
+        raise PrivbenchError(f"{out} holds no built site: run privbench leaderboard build first")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+        click.echo(f"serving {out} at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+
+
+def _interrupt_on_sigterm() -> None:
+    """`kill` stops a run like Ctrl-C does: finished jobs are kept, workers are stopped."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def main() -> None:
+    _interrupt_on_sigterm()
     cli(prog_name="privbench")
 
 

@@ -9,6 +9,7 @@ naming the job and the exception; the others go on.
 from __future__ import annotations
 
 import abc
+import multiprocessing
 import os
 import traceback
 from collections.abc import Callable, Sequence
@@ -17,7 +18,6 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-import multiprocessing
 
 from privbench.errors import PrivbenchError
 from privbench.jobs import JobSpec, run_job
@@ -78,8 +78,8 @@ class LocalExecutor(Executor):
                 on_outcome(run_safely(spec))
             return
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker,
-                                 initargs=(self.threads_per_job,)) as pool:
+        pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker, initargs=(self.threads_per_job,))
+        try:
             pending = {pool.submit(run_safely, spec): spec for spec in jobs}
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -90,3 +90,11 @@ class LocalExecutor(Executor):
                     except BrokenProcessPool:
                         outcome = JobOutcome(spec, None, "its worker process died (out of memory, or killed)")
                     on_outcome(outcome)
+        except BaseException:
+            # Interrupted (Ctrl-C, or SIGTERM turned into KeyboardInterrupt by the CLI): stop the
+            # workers now rather than leave them computing jobs nobody will record.
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)

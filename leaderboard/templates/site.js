@@ -1,0 +1,30 @@
+// privbench leaderboard: sortable columns and filters. The site's only script (the CSP allows no other).
+"use strict";
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("table.sortable thead th").forEach((header, column) => {
+    header.addEventListener("click", () => {
+      const table = header.closest("table");
+      const body = table.tBodies[0];
+      const ascending = header.getAttribute("aria-sort") !== "ascending";
+      table.querySelectorAll("thead th").forEach((th) => th.removeAttribute("aria-sort"));
+      header.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+      const numeric = header.dataset.type === "number";
+      const key = (row) => {
+        const text = row.cells[column].dataset.value ?? row.cells[column].textContent;
+        if (!numeric) return text.toLowerCase();
+        return text === "" ? (ascending ? Infinity : -Infinity) : parseFloat(text);
+      };
+      const rows = Array.from(body.rows);
+      rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0) * (ascending ? 1 : -1));
+      rows.forEach((row) => body.appendChild(row));
+    });
+  });
+  const filters = document.querySelectorAll("#filters select");
+  const apply = () => {
+    document.querySelectorAll("section.group").forEach((section) => {
+      const shown = Array.from(filters).every((select) => !select.value || section.dataset[select.dataset.filter] === select.value);
+      section.hidden = !shown;
+    });
+  };
+  filters.forEach((select) => select.addEventListener("change", apply));
+});

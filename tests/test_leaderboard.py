@@ -1,0 +1,164 @@
+"""The leaderboard: grouping, ties, Pareto, security of submission fields, and the site in a real browser."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, invoke
+from privbench.leaderboard import Group, Row, annotate, group_records, pareto_front, safe_url
+
+
+def _record(name: str, corpus="synthetic", task="activation", modality="audio", budget="quick", protocol_sha="cd" * 32,
+            **metrics) -> dict:
+    values = {n: [0.5, 0.5, 0.5, 0.5, 0.5] for n in ("uar", "uar_male", "uar_female", "leakage", "privacy", "membership",
+                                                     "membership_speaker")}
+    values.update(metrics)
+    return {
+        "schema": "privbench.result/1",
+        "encoder": {"name": name, "sha256": "ab" * 32, "display_name": name.title()},
+        "protocol": {"version": "1", "sha256": protocol_sha, "budget": budget},
+        "corpus": {"name": corpus, "content_sha256": "ef" * 32, "split_sha256": "01" * 32},
+        "modality": modality, "task": task,
+        "metrics": {n: {"mean": sum(v) / len(v), "rotations": v} for n, v in values.items()},
+        "chance_reached": None, "config": {}, "runtime_s": 1.0,
+        "environment": {"privbench": "0.1.0", "torch": "2", "device": "cpu", "git": "x"}, "created": "2026-01-01T00:00:00+00:00",
+    }
+
+
+def test_groups_never_mix_budgets_protocols_corpora_tasks_or_modalities():
+    records = [_record("a"), _record("b"), _record("a", budget="smoke"), _record("a", protocol_sha="99" * 32),
+               _record("a", task="valence"), _record("a", modality="text"), _record("a", corpus="other")]
+    groups = group_records(records)
+    assert len(groups) == 6
+    assert sorted(len(g.rows) for g in groups) == [1, 1, 1, 1, 1, 2]
+
+
+def test_pareto_front_on_known_points():
+    points = {"a": (0.7, 0.2), "b": (0.6, 0.4), "c": (0.5, 0.3), "d": (0.7, 0.1), "e": (0.6, 0.4)}
+    assert pareto_front(points) == {"a", "b", "e"}  # c is dominated by b, d by a; b and e tie
+
+
+def test_ties_with_the_best_and_marks_against_general():
+    general = _record("general", uar=[0.60, 0.61, 0.62, 0.60, 0.61], privacy=[0.20, 0.21, 0.19, 0.20, 0.22])
+    close = _record("close", uar=[0.61, 0.60, 0.62, 0.61, 0.60], privacy=[0.40, 0.41, 0.42, 0.43, 0.41])
+    poor = _record("poor", uar=[0.40, 0.41, 0.42, 0.40, 0.41], privacy=[0.45, 0.46, 0.47, 0.46, 0.45])
+    [group] = group_records([general, close, poor])
+    rows = {row.name: row for row in group.rows}
+    assert "uar" in rows["general"].tied_best and "uar" in rows["close"].tied_best  # not distinguishable
+    assert "uar" not in rows["poor"].tied_best
+    assert "privacy" in rows["poor"].tied_best and "privacy" not in rows["general"].tied_best
+    assert rows["close"].marks["privacy"] == "+" and rows["poor"].marks["uar"] == "-"
+    assert {name for name, row in rows.items() if row.pareto} == {"close", "poor"}
+
+
+def test_only_http_and_https_urls_are_linked():
+    assert safe_url("https://example.org/x") == "https://example.org/x"
+    assert safe_url("HTTP://example.org") == "HTTP://example.org"
+    for bad in ("javascript:alert(1)", "data:text/html,<script>", " javascript:x", "//evil.org", None, 3):
+        assert safe_url(bad) is None
+
+
+# ---------------------------------------------------------------- building the site
+
+def _clone_with_records(isolated: Path, records: list[dict]) -> Path:
+    shutil.copytree(REPO / "leaderboard" / "templates", isolated / "leaderboard" / "templates")
+    (isolated / "benchmark" / "reference").mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "benchmark" / "reference" / "paper_tables.csv", isolated / "benchmark" / "reference")
+    shutil.copy(REPO / "CITATION.cff", isolated / "CITATION.cff")
+    for record in records:
+        path = (isolated / "leaderboard" / "results" / record["encoder"]["name"] / record["protocol"]["budget"]
+                / record["corpus"]["name"] / f"{record['modality']}-{record['task']}.json")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(record))
+    return isolated
+
+
+HOSTILE = '<script>alert("x")</script>"\'><img src=x onerror=alert(1)>'
+
+
+def test_hostile_submission_fields_are_escaped_and_not_linked(isolated, runner):
+    evil = _record("evil")
+    evil["encoder"]["display_name"] = HOSTILE
+    evil["submission"] = {"display_name": HOSTILE, "authors": [HOSTILE], "description": HOSTILE,
+                          "url": "javascript:alert(document.cookie)", "entry": "encoder:X"}
+    broken = _record("general")
+    broken["metrics"]["uar"]["mean"] = 0.99  # tampered: no longer the mean of its rotations
+    clone = _clone_with_records(isolated, [evil, _record("fine"), broken])
+    result = invoke(runner, "leaderboard", "build")
+    assert result.exit_code == 0, result.output
+    assert "privbench: refused record:" in result.stderr and "general" in result.stderr and "metrics.uar.mean" in result.stderr
+    site = clone / "leaderboard" / "site"
+    for page in site.glob("*.html"):
+        text = page.read_text()
+        assert "<script>alert" not in text and "onerror=alert(1)>" not in text and 'href="javascript:' not in text
+        assert "Content-Security-Policy" in text and "script-src 'self'" in text
+        assert text.count("<script") == 1  # the site's own site.js, nothing inline
+    evil_page = (site / "encoder-evil.html").read_text()
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in evil_page
+    assert "javascript:alert(document.cookie) (not linked" in evil_page
+    assert "encoder-general.html" not in (site / "index.html").read_text()  # the refused record is never shown
+    markdown = (clone / "leaderboard" / "LEADERBOARD.md").read_text()
+    assert "<script>" not in markdown and "&lt;script&gt;" in markdown
+
+
+def test_the_site_references_nothing_outside_itself(isolated, runner):
+    clone = _clone_with_records(isolated, [_record("general"), _record("other")])
+    assert invoke(runner, "leaderboard", "build").exit_code == 0
+    for page in (clone / "leaderboard" / "site").glob("*.html"):
+        text = page.read_text()
+        for attribute in ("src=\"http", "href=\"//", "src=\"//", "@import", "url(http"):
+            assert attribute not in text, (page.name, attribute)
+
+
+# ---------------------------------------------------------------- in a real browser
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(_chromium() is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_the_site_in_headless_chromium(isolated, runner, tmp_path):
+    import functools
+    import http.server
+
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')")
+    records = [_record("general", uar=[0.60, 0.61, 0.62, 0.60, 0.61]), _record("alpha", uar=[0.70, 0.71, 0.69, 0.70, 0.72]),
+               _record("beta", uar=[0.30, 0.31, 0.29, 0.30, 0.32])]
+    clone = _clone_with_records(isolated, records)
+    assert invoke(runner, "leaderboard", "build").exit_code == 0
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(clone / "leaderboard" / "site"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    problems: list[str] = []
+    try:
+        with playwright_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=_chromium(), args=["--no-sandbox"])
+            page = browser.new_page()
+            page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+            page.on("pageerror", lambda error: problems.append(str(error)))
+            page.goto(url + "index.html")
+            names = lambda: page.locator("section.group tbody tr td:first-child a").all_inner_texts()  # noqa: E731
+            assert names() == ["Alpha", "Beta", "General"]
+            page.locator("section.group thead th", has_text="U").first.click()  # ascending U
+            assert names() == ["Beta", "General", "Alpha"]
+            page.locator("section.group thead th", has_text="U").first.click()  # descending
+            assert names() == ["Alpha", "General", "Beta"]
+            page.screenshot(path=str(tmp_path / "index.png"), full_page=True)
+            page.locator("a", has_text="Alpha").first.click()
+            page.wait_for_url("**/encoder-alpha.html")
+            assert page.locator("h1").inner_text() == "alpha"
+            page.set_viewport_size({"width": 390, "height": 844})  # a phone
+            page.goto(url + "index.html")
+            page.screenshot(path=str(tmp_path / "index-phone.png"), full_page=True)
+            browser.close()
+    finally:
+        server.shutdown()
+    assert (tmp_path / "index.png").stat().st_size > 0
+    assert problems == []
