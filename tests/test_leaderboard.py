@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 import threading
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, invoke
-from privbench.leaderboard import Group, Row, annotate, group_records, pareto_front, safe_url
+from privbench.leaderboard import group_records, pareto_front, safe_url
 
 
 def _record(name: str, corpus="synthetic", task="activation", modality="audio", budget="quick", protocol_sha="cd" * 32,
