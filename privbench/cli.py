@@ -64,6 +64,13 @@ def _progress() -> tuple[Progress, PrepareProgress]:
 def prepare(corpus: str, root: Path | None, word2vec: Path | None) -> None:
     """Read CORPUS, fix its folds, compute and cache its features."""
     protocol = get_protocol()
+    adapter = adapter_for(corpus, protocol)
+    if adapter.kind == "licensed":
+        from privbench.corpora.registry import release_reader
+        from privbench.corpora.store import resolve_root
+
+        # A wrong or partial root is one line, before any progress bar.
+        release_reader(corpus).check_root(resolve_root(adapter, root, protocol))
     bars, progress = _progress()
     with bars:
         prepared = prepare_corpus(corpus, protocol, root, word2vec, progress)
@@ -116,6 +123,9 @@ def corpora() -> None:
     names = builtin_names(protocol) + [name for name in prepared_names() if name not in protocol.corpora]
     for name in names:
         root = remembered_root(name)
+        if root is not None and not adapter_for(name, protocol).is_present(root):
+            view.add_row(name, "root not found", str(root), "-", "-", "-")
+            continue
         if root is not None:
             try:
                 corpus = load_corpus(name, protocol)
@@ -126,7 +136,7 @@ def corpora() -> None:
             continue
         adapter = adapter_for(name, protocol)
         modalities = ", ".join(adapter.rules(protocol, None).modalities) if adapter.kind != "manifest" else "-"
-        status = {"synthetic": "not generated", "licensed": "no adapter yet"}.get(adapter.kind, "not prepared")
+        status = {"synthetic": "not generated", "licensed": "not prepared (needs --root)"}.get(adapter.kind, "not prepared")
         view.add_row(name, status, "-", "-", "-", modalities)
     out_console.print(view)
     click.echo("prepare one with: privbench prepare CORPUS [--root DIR]  (synthetic needs no root)")

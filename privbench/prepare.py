@@ -60,7 +60,7 @@ def prepare_corpus(name: str, protocol: Protocol, root: Path | None = None, word
         progress.start("generating speakers", size.speakers_female + size.speakers_male)
         adapter.generate(root, protocol, on_speaker_done=lambda speaker: progress.advance("generating speakers"))
     corpus = read_corpus(name, root, protocol)
-    notes: list[str] = []
+    notes: list[str] = list(corpus.notes)
     stores: dict[str, str] = {}
 
     audio = protocol.features.audio

@@ -32,7 +32,7 @@ def test_prepare_inspect_export_synthetic(isolated: Path, small_synthetic: Path,
 
     listing = invoke(runner, "corpora")
     assert "synthetic" in listing.output and "prepared" in listing.output
-    assert "iemocap" in listing.output and "no adapter yet" in listing.output
+    assert "iemocap" in listing.output and "not prepared (needs --root)" in listing.output
 
 
 def test_a_second_prepare_reuses_everything(isolated: Path, small_synthetic: Path, runner):
@@ -50,7 +50,7 @@ def test_unprepared_and_unknown_corpora_get_one_line(isolated: Path, runner):
     result = invoke(runner, "prepare", "Bad_Name")
     assert result.exit_code == 1 and "corpus name 'Bad_Name' is not valid" in result.output
     result = invoke(runner, "prepare", "iemocap", "--root", str(isolated))
-    assert result.exit_code == 1 and "cannot read iemocap yet" in result.output
+    assert result.exit_code == 1 and result.stderr.startswith(f"privbench: error: no Session1..5/dialog/EmoEvaluation under {isolated}")
 
 
 def test_usage_errors_exit_2(runner):

@@ -43,6 +43,12 @@ class Adapter:
     def is_present(self, root: Path) -> bool:
         if self.kind == "synthetic":
             return is_generated(root)
+        if self.kind == "licensed":
+            try:
+                release_reader(self.name).check_root(root)
+            except CorpusError:
+                return False
+            return True
         return root.exists()
 
     def read(self, root: Path, protocol: Protocol) -> pd.DataFrame:
@@ -54,14 +60,24 @@ class Adapter:
         if self.kind == "manifest":
             rules, csv_path, audio_root = read_manifest_toml(root)
             return read_manifest_csv(csv_path, audio_root, rules)
-        raise CorpusError(
-            f"privbench cannot read {self.name} yet: its adapter is not written (see docs/datasets.md); "
-            "meanwhile, describe your copy with a manifest CSV and TOML and prepare it under another name"
-        )
+        if not root.is_dir():
+            raise CorpusError(f"{root} is not a folder: give --root the folder of your {self.name} copy")
+        return release_reader(self.name).read(root)
 
     def generate(self, root: Path, protocol: Protocol, on_speaker_done=None) -> None:
         if self.kind == "synthetic" and not is_generated(root):
             generate_synthetic_corpus(root, protocol=protocol, on_speaker_done=on_speaker_done)
+
+
+def release_reader(name: str):
+    """The module that reads a corpus' official release layout (check_root, read)."""
+    from privbench.corpora import iemocap, msp_improv, msp_podcast, muse
+
+    readers = {"iemocap": iemocap, "msp-improv": msp_improv, "msp-podcast": msp_podcast, "muse": muse}
+    if name not in readers:
+        raise CorpusError(f"privbench cannot read {name} yet: its adapter is not written (see docs/datasets.md); "
+                          "meanwhile, describe your copy with a manifest CSV and TOML and prepare it under another name")
+    return readers[name]
 
 
 def builtin_names(protocol: Protocol) -> list[str]:

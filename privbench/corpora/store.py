@@ -33,6 +33,7 @@ class Corpus:
     table: pd.DataFrame
     content_sha256: str
     split_sha256: str
+    notes: tuple[str, ...] = ()  # what the adapter found worth saying (spellings found, checks failed)
 
     @property
     def modalities(self) -> tuple[str, ...]:
@@ -65,7 +66,8 @@ def read_corpus(name: str, root: Path | None, protocol: Protocol) -> Corpus:
     table, split_digest = finish_table(raw, rules, protocol, name, splits_dir())
     if table.empty:
         raise CorpusError(f"no utterance of {name} under {root} passes the protocol's filter")
-    return Corpus(name, root, rules, table, content_sha256(table, _hash_base(adapter, root)), split_digest)
+    return Corpus(name, root, rules, table, content_sha256(table, _hash_base(adapter, root)), split_digest,
+                  tuple(raw.attrs.get("notes", ())))
 
 
 def _hash_base(adapter: Adapter, root: Path) -> Path:
