@@ -43,6 +43,19 @@ def cli() -> None:
     """privbench: the privacy of emotion-recognition representations, under one fixed protocol."""
 
 
+def make_executor(name: str, workers: int | None, address: str | None = None, gpus_per_job: float = 0.0):
+    """The executor the options ask for; Ray only when asked (an optional extra)."""
+    from privbench.executor import LocalExecutor
+
+    if name == "ray":
+        from privbench.ray_executor import RayExecutor
+
+        return RayExecutor(address=address, gpus_per_job=gpus_per_job, local_cpus=workers)
+    if address:
+        raise PrivbenchError("--address is for --executor ray")
+    return LocalExecutor(workers)
+
+
 def _progress() -> tuple[Progress, PrepareProgress]:
     bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     TextColumn("eta"), TimeRemainingColumn(), console=err_console, transient=False)
@@ -172,24 +185,25 @@ def check(encoder_dir: Path, device: str) -> None:
 @click.option("--budget", default="quick", show_default=True, help="smoke, quick, standard or paper (protocol.toml).")
 @click.option("--executor", "executor_name", type=click.Choice(["local", "ray"]), default="local", show_default=True)
 @click.option("--workers", type=click.IntRange(min=1), help="Local worker processes (default: cores / threads per job).")
+@click.option("--address", help="With --executor ray: an existing cluster's address (default: a local Ray instance).")
+@click.option("--gpus-per-job", type=click.FloatRange(0, 1), default=0.25, show_default=True,
+              help="With --executor ray and a CUDA device: the share of a GPU each job asks for.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--results", type=click.Path(path_type=Path), default=None, help="Default: leaderboard/results of the clone.")
 def evaluate(encoder_dir: Path, corpora: tuple[str, ...], modalities: tuple[str, ...], tasks: tuple[str, ...], budget: str,
-             executor_name: str, workers: int | None, device: str, results: Path | None) -> None:
+             executor_name: str, workers: int | None, address: str | None, gpus_per_job: float, device: str,
+             results: Path | None) -> None:
     """Train, attack and score the encoder in ENCODER_DIR under the protocol; write result records."""
     from privbench.blocks import resolve_device
     from privbench.corpora.table import TASKS
     from privbench.evaluate import Progress as EvaluationProgress
     from privbench.evaluate import Request, check_request
     from privbench.evaluate import evaluate as run_evaluation
-    from privbench.executor import LocalExecutor
     from privbench.paths import repo_root
     from privbench.report import COLUMNS, significance, summary_rows
 
     protocol = get_protocol()
     protocol.budget(budget)  # an unknown budget is one line, before anything runs
-    if executor_name == "ray":
-        raise PrivbenchError("the Ray executor is not written yet: use --executor local")
     results = results if results is not None else repo_root() / "leaderboard" / "results"
     request = Request(encoder_dir, corpora, modalities, tasks or TASKS, budget, resolve_device(device), results)
     bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -205,9 +219,14 @@ def evaluate(encoder_dir: Path, corpora: tuple[str, ...], modalities: tuple[str,
             bars.console.print(f"privbench: job failed: {outcome.spec.describe()}: {outcome.error}", markup=False, highlight=False, soft_wrap=True)
 
     note = lambda text: click.echo(f"privbench: note: {text}", err=True)  # noqa: E731
+    executor = make_executor(executor_name, workers, address, gpus_per_job if request.device == "cuda" else 0.0)
     checked = check_request(request, protocol, note)  # refusals come before any progress bar
-    with bars:
-        evaluation = run_evaluation(request, protocol, LocalExecutor(workers), EvaluationProgress(phase, job_done, note), checked)
+    try:
+        with bars:
+            evaluation = run_evaluation(request, protocol, executor, EvaluationProgress(phase, job_done, note), checked)
+    finally:
+        if hasattr(executor, "shutdown"):
+            executor.shutdown()
     comparisons = significance(evaluation.records, results, protocol.significance.reference_model, protocol.significance.alpha)
     view = Table(title=f"{evaluation.submission.name}, budget {budget} (+/-: significantly better/worse than "
                        f"{protocol.significance.reference_model}, paired t-test, BH)")

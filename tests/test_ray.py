@@ -1,0 +1,42 @@
+"""The Ray executor gives the same metrics as the local one (local Ray instance, 2 CPUs, smoke budget)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, invoke
+from privbench.records import read_record
+
+pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.[ray]'; CI installs it with '.[dev]')")
+
+
+@pytest.fixture(scope="module")
+def evaluable_corpus(tmp_path_factory) -> Path:
+    from privbench.protocol import get_protocol
+    from privbench.synthetic.generate import SyntheticSize, generate_synthetic_corpus
+
+    size = SyntheticSize(speakers_female=5, speakers_male=5, utterances_per_speaker=4)
+    return generate_synthetic_corpus(tmp_path_factory.mktemp("evaluable") / "corpus", size, workers=2, protocol=get_protocol())
+
+
+def test_ray_and_local_executors_give_the_same_metrics(isolated, runner, evaluable_corpus, tmp_path):
+    assert invoke(runner, "prepare", "synthetic", "--root", str(evaluable_corpus)).exit_code == 0
+    common = ["evaluate", str(REPO / "baselines" / "priv-c"), "--budget", "smoke", "--modality", "audio", "--task", "activation"]
+    local = invoke(runner, *common, "--results", str(tmp_path / "local"), "--workers", "1")
+    assert local.exit_code == 0, local.output
+    shutil.rmtree(isolated.parent / "cache" / "jobs")  # nothing cached: Ray must run every job itself
+    ray_run = invoke(runner, *common, "--results", str(tmp_path / "ray"), "--executor", "ray", "--workers", "2")
+    assert ray_run.exit_code == 0, ray_run.output
+    relative = Path("priv-c") / "smoke" / "synthetic" / "audio-activation.json"
+    local_record, ray_record = read_record(tmp_path / "local" / relative), read_record(tmp_path / "ray" / relative)
+    assert ray_record["metrics"] == local_record["metrics"]
+    assert ray_record["chance_reached"] == local_record["chance_reached"]
+
+
+def test_address_without_ray_executor_is_refused(isolated, runner, tmp_path):
+    result = invoke(runner, "evaluate", str(REPO / "baselines" / "general"), "--address", "ray://x:10001",
+                    "--results", str(tmp_path / "r"))
+    assert result.exit_code == 1 and result.stderr == "privbench: error: --address is for --executor ray\n"
