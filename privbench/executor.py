@@ -53,9 +53,17 @@ def default_workers(threads_per_job: int = DEFAULT_THREADS_PER_JOB) -> int:
 
 
 def _init_worker(threads: int) -> None:
+    """Per worker: its torch thread count, and deterministic kernels on CUDA.
+
+    On CUDA, torch runs the GRUs with cuDNN; deterministic cuDNN algorithms (no
+    autotuning) and cuBLAS' fixed workspace make a seed give the same numbers
+    on the same GPU and software, at some cost in speed."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     import torch
 
     torch.set_num_threads(threads)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
 
 
 class Executor(abc.ABC):

@@ -23,9 +23,9 @@ FORWARDED_ENVIRONMENT = ("PRIVBENCH_ROOT", "PRIVBENCH_CACHE")
 
 
 def _run_in_ray(spec: JobSpec, threads: int) -> JobOutcome:
-    import torch
+    from privbench.executor import _init_worker
 
-    torch.set_num_threads(threads)
+    _init_worker(threads)  # the same thread count and CUDA determinism as a local worker
     return run_safely(spec)
 
 

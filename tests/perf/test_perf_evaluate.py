@@ -1,0 +1,50 @@
+"""Wall time of evaluations on the full synthetic corpus, and where the time goes.
+
+Run: .venv/bin/python -m pytest tests/perf/test_perf_evaluate.py --benchmark-enable --benchmark-columns=min,mean,rounds
+Each round starts from an empty job cache (features stay cached), with the
+local executor's defaults (2 workers of 1 thread on this machine). The share of
+time in training, embedding and attacks is summed from the jobs' own timings
+and stored in the benchmark's extra_info.
+"""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from privbench.evaluate import Request, evaluate
+from privbench.executor import LocalExecutor
+from privbench.paths import cache_root
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _evaluate_cold(protocol, tmp_path: Path, budget: str, modalities=(), tasks=("activation", "valence")):
+    shutil.rmtree(cache_root() / "jobs", ignore_errors=True)
+    request = Request(REPO / "baselines" / "general", ("synthetic",), modalities, tasks, budget, "cpu", tmp_path / "results")
+    return evaluate(request, protocol, LocalExecutor())
+
+
+def _shares(benchmark, evaluation) -> None:
+    totals = {key: sum(r["timings_s"][key] for r in evaluation.records) for key in ("train_s", "embed_s", "attack_s")}
+    whole = sum(totals.values())
+    benchmark.extra_info.update({f"share_{key[:-2]}": round(value / whole, 3) for key, value in totals.items()})
+    benchmark.extra_info["jobs"] = sum(r["jobs"]["main"] + r["jobs"]["membership"] for r in evaluation.records)
+
+
+def test_smoke_evaluation_all_setups(benchmark, full_synthetic_prepared, tmp_path):
+    _, protocol = full_synthetic_prepared
+    evaluation = benchmark.pedantic(_evaluate_cold, args=(protocol, tmp_path, "smoke"), rounds=1, iterations=1)
+    _shares(benchmark, evaluation)
+    assert len(evaluation.records) == 6 and not evaluation.failures
+
+
+@pytest.mark.slow
+def test_quick_evaluation_one_audio_setup(benchmark, full_synthetic_prepared, tmp_path):
+    if benchmark.disabled:
+        pytest.skip("about 5 minutes on 2 cores: runs only with --benchmark-enable")
+    _, protocol = full_synthetic_prepared
+    evaluation = benchmark.pedantic(_evaluate_cold, args=(protocol, tmp_path, "quick", ("audio",), ("activation",)),
+                                    rounds=1, iterations=1)
+    _shares(benchmark, evaluation)
+    assert len(evaluation.records) == 1 and not evaluation.failures
