@@ -252,8 +252,12 @@ def evaluate(encoder_dir: Path, corpora: tuple[str, ...], modalities: tuple[str,
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--results", type=click.Path(path_type=Path), default=None, help="Default: leaderboard/results of the clone.")
 @click.option("--plan", "plan_only", is_flag=True, help="Print the job count and an estimate; run nothing.")
+@click.option("--executor", "executor_name", type=click.Choice(["local", "ray"]), default="local", show_default=True)
+@click.option("--address", help="With --executor ray: an existing cluster's address (default: a local Ray instance).")
+@click.option("--gpus-per-job", type=click.FloatRange(0, 1), default=0.25, show_default=True,
+              help="With --executor ray and a CUDA device: the share of a GPU each job asks for.")
 def reproduce(table_choice: str, corpora: tuple[str, ...], budget: str, workers: int | None, device: str,
-              results: Path | None, plan_only: bool) -> None:
+              results: Path | None, plan_only: bool, executor_name: str, address: str | None, gpus_per_job: float) -> None:
     """Measure the paper's tables on CORPUS and print them beside the published numbers."""
     import time
 
@@ -303,9 +307,14 @@ def reproduce(table_choice: str, corpora: tuple[str, ...], budget: str, workers:
         return EvaluationProgress(phase, job_done, note)
 
     started = time.perf_counter()
-    with bars:
-        outcome = run_reproduction(ids, corpora, budget, protocol, LocalExecutor(workers), results,
-                                   root / "leaderboard" / "reports", root / "baselines", device, progress_for, note)
+    executor = make_executor(executor_name, workers, address, gpus_per_job if device == "cuda" else 0.0)
+    try:
+        with bars:
+            outcome = run_reproduction(ids, corpora, budget, protocol, executor, results,
+                                       root / "leaderboard" / "reports", root / "baselines", device, progress_for, note)
+    finally:
+        if hasattr(executor, "shutdown"):
+            executor.shutdown()
     for text in outcome.tables.values():
         click.echo(text)
     for text in outcome.findings.values():
