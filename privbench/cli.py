@@ -56,6 +56,29 @@ def make_executor(name: str, workers: int | None, address: str | None = None, gp
     return LocalExecutor(workers)
 
 
+def _job_bars() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TextColumn("eta"), TimeRemainingColumn(), console=err_console)
+
+
+def _job_progress(bars: Progress, label: str, note):
+    """An evaluation's callbacks: one bar per phase, one line per failed job."""
+    from privbench.evaluate import Progress as EvaluationProgress
+
+    current: dict[str, int] = {}
+
+    def phase(name: str, total: int, cached: int) -> None:
+        current["task"] = bars.add_task(f"{label}{name} ({cached} cached)", total=total, completed=cached)
+
+    def job_done(outcome) -> None:
+        bars.advance(current["task"])
+        if outcome.error:
+            bars.console.print(f"privbench: job failed: {outcome.spec.describe()}: {outcome.error}", markup=False,
+                               highlight=False, soft_wrap=True)
+
+    return EvaluationProgress(phase, job_done, note)
+
+
 def _progress() -> tuple[Progress, PrepareProgress]:
     bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     TextColumn("eta"), TimeRemainingColumn(), console=err_console, transient=False)
@@ -196,7 +219,6 @@ def evaluate(encoder_dir: Path, corpora: tuple[str, ...], modalities: tuple[str,
     """Train, attack and score the encoder in ENCODER_DIR under the protocol; write result records."""
     from privbench.blocks import resolve_device
     from privbench.corpora.table import TASKS
-    from privbench.evaluate import Progress as EvaluationProgress
     from privbench.evaluate import Request, check_request
     from privbench.evaluate import evaluate as run_evaluation
     from privbench.paths import repo_root
@@ -206,24 +228,13 @@ def evaluate(encoder_dir: Path, corpora: tuple[str, ...], modalities: tuple[str,
     protocol.budget(budget)  # an unknown budget is one line, before anything runs
     results = results if results is not None else repo_root() / "leaderboard" / "results"
     request = Request(encoder_dir, corpora, modalities, tasks or TASKS, budget, resolve_device(device), results)
-    bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                     TextColumn("eta"), TimeRemainingColumn(), console=err_console)
-    current: dict[str, int] = {}
-
-    def phase(name: str, total: int, cached: int) -> None:
-        current["task"] = bars.add_task(f"{name} ({cached} cached)", total=total, completed=cached)
-
-    def job_done(outcome) -> None:
-        bars.advance(current["task"])
-        if outcome.error:
-            bars.console.print(f"privbench: job failed: {outcome.spec.describe()}: {outcome.error}", markup=False, highlight=False, soft_wrap=True)
-
+    bars = _job_bars()
     note = lambda text: click.echo(f"privbench: note: {text}", err=True)  # noqa: E731
     executor = make_executor(executor_name, workers, address, gpus_per_job if request.device == "cuda" else 0.0)
     checked = check_request(request, protocol, note)  # refusals come before any progress bar
     try:
         with bars:
-            evaluation = run_evaluation(request, protocol, executor, EvaluationProgress(phase, job_done, note), checked)
+            evaluation = run_evaluation(request, protocol, executor, _job_progress(bars, "", note), checked)
     finally:
         if hasattr(executor, "shutdown"):
             executor.shutdown()
@@ -262,7 +273,6 @@ def reproduce(table_choice: str, corpora: tuple[str, ...], budget: str, workers:
     import time
 
     from privbench.blocks import resolve_device
-    from privbench.evaluate import Progress as EvaluationProgress
     from privbench.executor import LocalExecutor
     from privbench.paths import repo_root
     from privbench.reproduce import count_jobs, plan, reproduce as run_reproduction, request_for, table_ids
@@ -289,22 +299,8 @@ def reproduce(table_choice: str, corpora: tuple[str, ...], budget: str, workers:
                    f"{counts['jobs']} jobs, {counts['cached']} cached{estimate}")
         return
 
-    bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    TextColumn("eta"), TimeRemainingColumn(), console=err_console)
-
-    def progress_for(label: str) -> EvaluationProgress:
-        current: dict[str, int] = {}
-
-        def phase(name: str, total: int, cached: int) -> None:
-            current["task"] = bars.add_task(f"{label}: {name} ({cached} cached)", total=total, completed=cached)
-
-        def job_done(outcome) -> None:
-            bars.advance(current["task"])
-            if outcome.error:
-                bars.console.print(f"privbench: job failed: {outcome.spec.describe()}: {outcome.error}", markup=False,
-                                   highlight=False, soft_wrap=True)
-
-        return EvaluationProgress(phase, job_done, note)
+    bars = _job_bars()
+    progress_for = lambda label: _job_progress(bars, f"{label}: ", note)  # noqa: E731
 
     started = time.perf_counter()
     executor = make_executor(executor_name, workers, address, gpus_per_job if device == "cuda" else 0.0)

@@ -42,6 +42,15 @@ def small_synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate_synthetic_corpus(folder, SMALL, workers=2, protocol=get_protocol())
 
 
+@pytest.fixture(scope="session")
+def evaluable_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Ten speakers (one of each gender per fold, so every fold and membership set is
+    populated), four utterances each: the smallest corpus an evaluation can run on."""
+    folder = tmp_path_factory.mktemp("evaluable") / "corpus"
+    size = SyntheticSize(speakers_female=5, speakers_male=5, utterances_per_speaker=4)
+    return generate_synthetic_corpus(folder, size, workers=2, protocol=get_protocol())
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

@@ -21,7 +21,6 @@ from privbench.protocol import get_protocol
 from privbench.records import RecordError, read_record, read_records, validate
 from privbench.stats import compare_table, paired_p
 from privbench.submission import read_submission
-from privbench.synthetic.generate import SyntheticSize, generate_synthetic_corpus
 
 # ---------------------------------------------------------------- metrics
 
@@ -198,15 +197,6 @@ def test_budgets_plan_the_configurations_of_the_protocol():
 
 
 # ---------------------------------------------------------------- privbench evaluate, end to end
-
-EVALUABLE = SyntheticSize(speakers_female=5, speakers_male=5, utterances_per_speaker=4)
-
-
-@pytest.fixture(scope="module")
-def evaluable_corpus(tmp_path_factory) -> Path:
-    """Ten speakers (one of each gender per fold), four utterances each."""
-    return generate_synthetic_corpus(tmp_path_factory.mktemp("evaluable") / "corpus", EVALUABLE, workers=2, protocol=get_protocol())
-
 
 @pytest.fixture
 def prepared(isolated, runner, evaluable_corpus):

@@ -13,15 +13,6 @@ from privbench.records import read_record
 pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.[ray]'; CI installs it with '.[dev]')")
 
 
-@pytest.fixture(scope="module")
-def evaluable_corpus(tmp_path_factory) -> Path:
-    from privbench.protocol import get_protocol
-    from privbench.synthetic.generate import SyntheticSize, generate_synthetic_corpus
-
-    size = SyntheticSize(speakers_female=5, speakers_male=5, utterances_per_speaker=4)
-    return generate_synthetic_corpus(tmp_path_factory.mktemp("evaluable") / "corpus", size, workers=2, protocol=get_protocol())
-
-
 def test_ray_and_local_executors_give_the_same_metrics(isolated, runner, evaluable_corpus, tmp_path):
     assert invoke(runner, "prepare", "synthetic", "--root", str(evaluable_corpus)).exit_code == 0
     common = ["evaluate", str(REPO / "baselines" / "priv-c"), "--budget", "smoke", "--modality", "audio", "--task", "activation"]

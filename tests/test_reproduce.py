@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import shutil
 
-import pytest
+
 
 from conftest import REPO, invoke
 from privbench.findings import QUESTIONS, answer, findings
-from privbench.protocol import get_protocol
 from privbench.tables import plan_table, read_paper_values, render_table, table_comparisons, table_specs
 
 SPECS = table_specs((0.3, 0.5, 0.75, 1.0))
@@ -109,21 +108,11 @@ def test_findings_without_rotations_or_records_say_not_enough_data():
 
 # ---------------------------------------------------------------- one smoke reproduce through the CLI
 
-@pytest.fixture(scope="module")
-def evaluable_corpus(tmp_path_factory) -> Path:
-    from privbench.synthetic.generate import SyntheticSize, generate_synthetic_corpus
-
-    size = SyntheticSize(speakers_female=5, speakers_male=5, utterances_per_speaker=4)
-    return generate_synthetic_corpus(tmp_path_factory.mktemp("evaluable") / "corpus", size, workers=2, protocol=get_protocol())
-
-
 def test_reproduce_table_2_at_the_smoke_budget(isolated, runner, evaluable_corpus, tmp_path):
     assert invoke(runner, "prepare", "synthetic", "--root", str(evaluable_corpus)).exit_code == 0
     for folder in ("baselines", "leaderboard"):
         (isolated / folder).mkdir(exist_ok=True)
     for name in ("general", "priv-c", "priv-e"):
-        import shutil
-
         shutil.copytree(REPO / "baselines" / name, isolated / "baselines" / name)
     (isolated / "benchmark" / "reference").mkdir()
     shutil.copy(REPO / "benchmark" / "reference" / "paper_tables.csv", isolated / "benchmark" / "reference")
