@@ -9,15 +9,13 @@ cache), then query it with batches it cannot have seen: a batch of one, a
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from privbench.errors import SetupRefused
+from privbench.errors import SetupRefused, describe_exception
 from privbench.interface import Batch, Encoder, EncoderSpec, FitReport, LabelAccessError, make_batch
 from privbench.labels import bin_ratings
 from privbench.paths import cache_root
@@ -86,9 +84,7 @@ def check_corpus(protocol: Protocol) -> CheckCorpus:
 
 
 def _raised(error: BaseException) -> str:
-    frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
-    where = f" (at {Path(frame.filename).name}:{frame.lineno})" if frame else ""
-    return f"raised {type(error).__name__}: {error}{where}"
+    return f"raised {describe_exception(error)}"
 
 
 class _SetupChecks:

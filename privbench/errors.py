@@ -5,6 +5,17 @@ Anything else that escapes is a privbench bug and keeps its traceback.
 """
 
 
+def describe_exception(error: BaseException) -> str:
+    """`Type: message (at file.py:line)`: an exception from code that is not privbench's own
+    (a submission's), named with the innermost place it was raised."""
+    import traceback
+    from pathlib import Path
+
+    frames = traceback.extract_tb(error.__traceback__) if error.__traceback__ else []
+    where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
+    return f"{type(error).__name__}: {error}{where}"
+
+
 class PrivbenchError(Exception):
     """A mistake in the user's input or environment, explained in one line."""
 

@@ -20,7 +20,7 @@ from privbench.corpora.store import Corpus, feature_store_folder, load_corpus
 from privbench.corpora.table import TASKS
 from privbench.errors import PrivbenchError, SetupRefused, SubmissionError
 from privbench.executor import Executor, JobOutcome
-from privbench.interface import EncoderSpec
+from privbench.interface import MODALITY_STREAMS, EncoderSpec
 from privbench.jobs import JobSpec, read_job, write_job
 from privbench.plan import Setup, main_jobs, membership_jobs
 from privbench.protocol import Protocol
@@ -76,10 +76,9 @@ def _setups(request: Request, submission: Submission, protocol: Protocol, notes:
                                           f"(submission.toml modalities): drop --modality {modality}")
             modalities = list(request.modalities)
         else:
-            modalities = [m for m in submission.setups() if m in corpus.modalities or
-                          (m == "multimodal" and {"audio", "text"} <= set(corpus.modalities))]
+            modalities = [m for m in submission.setups() if m in corpus.setups]
         for modality in modalities:
-            for stream in ("audio", "text") if modality == "multimodal" else (modality,):
+            for stream in MODALITY_STREAMS[modality]:
                 feature_store_folder(corpus, stream)  # one line and exit 1 when a stream is missing
             spec = EncoderSpec(modality, request.tasks[0], 1, dict(submission.config), request.device, 0, 1, protocol.training)
             try:

@@ -11,15 +11,13 @@ from __future__ import annotations
 import abc
 import multiprocessing
 import os
-import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from privbench.errors import PrivbenchError
+from privbench.errors import PrivbenchError, describe_exception
 from privbench.jobs import JobSpec, run_job
 
 DEFAULT_THREADS_PER_JOB = 1  # the paper's small GRUs gain little from more threads; more jobs in parallel gain more
@@ -34,11 +32,7 @@ class JobOutcome:
 
 def describe_error(error: BaseException) -> str:
     """One line: a user error's message, or a bug's exception and where it happened."""
-    if isinstance(error, PrivbenchError):
-        return str(error)
-    frames = traceback.extract_tb(error.__traceback__)
-    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
-    return f"{type(error).__name__}: {error}{where}"
+    return str(error) if isinstance(error, PrivbenchError) else describe_exception(error)
 
 
 def run_safely(spec: JobSpec) -> JobOutcome:

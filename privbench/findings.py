@@ -28,6 +28,7 @@ from scipy.stats import ttest_1samp
 from statsmodels.stats.multitest import multipletests
 
 from privbench.stats import paired_p
+from privbench.tables import find_record
 
 Values = Sequence[float | None]
 
@@ -64,10 +65,8 @@ QUESTIONS = (
 
 
 def _values(records: Sequence[Mapping[str, Any]], model: str, corpus: str, modality: str, task: str, metric: str) -> Values | None:
-    for record in records:
-        if (record["encoder"]["name"], record["corpus"]["name"], record["modality"], record["task"]) == (model, corpus, modality, task):
-            return record["metrics"].get(metric, {}).get("rotations")
-    return None
+    record = find_record(records, model, corpus, modality, task)
+    return None if record is None else record["metrics"].get(metric, {}).get("rotations")
 
 
 def _mean(values: Values) -> float:

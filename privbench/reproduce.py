@@ -52,10 +52,9 @@ def plan(ids: Sequence[str], corpora: Sequence[str], protocol: Protocol) -> list
     specs = table_specs(protocol.training.grid.lambda_)
     merged: dict[tuple[str, str], Planned] = {}
     for corpus in corpora:
-        modalities = load_corpus(corpus, protocol).modalities
-        corpus_modalities = list(modalities) + (["multimodal"] if {"audio", "text"} <= set(modalities) else [])
+        corpus_setups = load_corpus(corpus, protocol).setups
         for table_id in ids:
-            for planned in plan_table(specs[table_id], corpus, corpus_modalities):
+            for planned in plan_table(specs[table_id], corpus, corpus_setups):
                 key = (planned.model.name, corpus)
                 if key in merged:
                     old = merged[key]

@@ -108,7 +108,7 @@ def read_paper_values(path: Path) -> dict[tuple[str, str, str, str, str, str], f
 
 # ---------------------------------------------------------------- rendering
 
-def _find(records: Sequence[Mapping[str, Any]], model: str, corpus: str, modality: str, task: str) -> Mapping[str, Any] | None:
+def find_record(records: Sequence[Mapping[str, Any]], model: str, corpus: str, modality: str, task: str) -> Mapping[str, Any] | None:
     for record in records:
         if (record["encoder"]["name"], record["corpus"]["name"], record["modality"], record["task"]) == (model, corpus, modality, task):
             return record
@@ -120,11 +120,11 @@ def table_comparisons(spec: TableSpec, corpus: str, records: Sequence[Mapping[st
     cells = {}
     for task in spec.tasks:
         for modality in spec.modalities:
-            reference = _find(records, REFERENCE_MODEL, corpus, modality, task)
+            reference = find_record(records, REFERENCE_MODEL, corpus, modality, task)
             if reference is None:
                 continue
             for model in spec.models:
-                record = _find(records, model.name, corpus, modality, task)
+                record = find_record(records, model.name, corpus, modality, task)
                 if record is None or model.name == REFERENCE_MODEL:
                     continue
                 for metric in model.columns:
@@ -153,7 +153,7 @@ def render_table(spec: TableSpec, corpus: str, budget: str, records: Sequence[Ma
             row = {"task": task, "modality": modality, "corpus": corpus}
             cells = []
             for model, metric in columns:
-                record = _find(records, model.name, corpus, modality, task)
+                record = find_record(records, model.name, corpus, modality, task)
                 published = paper.get((paper_table, task, modality, corpus, model.baseline, metric)) if paper_table else None
                 measured = record["metrics"].get(metric, {}).get("mean") if record else None
                 if record is None:

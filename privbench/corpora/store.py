@@ -42,6 +42,12 @@ class Corpus:
         return tuple(m for m in self.rules.modalities if m != "text" or has_text)
 
     @property
+    def setups(self) -> tuple[str, ...]:
+        """The modalities a model can be evaluated on: each stream, and multimodal when it has both."""
+        both = {"audio", "text"} <= set(self.modalities)
+        return self.modalities + (("multimodal",) if both else ())
+
+    @property
     def speakers(self) -> int:
         return int(self.table["speaker"].nunique())
 
