@@ -186,25 +186,18 @@ def tpr_at_fpr(truth: np.ndarray, score: np.ndarray, fpr: float = 0.01) -> float
 
 
 @dataclass(frozen=True)
-class MembershipData:
+class MembershipData(Attack):
     """The MI attacker's data: representations with membership labels (1 = 'yes').
 
     `test_speakers` gives each test row's speaker, for speaker-level MI.
     """
 
-    train_x: np.ndarray
-    train_y: np.ndarray
-    valid_x: np.ndarray
-    valid_y: np.ndarray
-    test_x: np.ndarray
-    test_y: np.ndarray
     test_speakers: np.ndarray
 
 
 def membership(data: MembershipData, settings: Attacker, rules: Membership, seed: int) -> dict[str, float]:
     """MI (sample-level UAR on s5), speaker-level MI, ROC AUC and TPR at 1% FPR."""
-    attack = Attack(data.train_x, data.train_y, data.valid_x, data.valid_y, data.test_x, data.test_y)
-    probability = attack_probabilities("mlp", attack, settings, seed)[:, 1]  # P(yes) per s5 utterance
+    probability = attack_probabilities("mlp", data, settings, seed)[:, 1]  # P(yes) per s5 utterance
     predicted = (probability >= 0.5).astype(np.int64)
     speakers = np.unique(data.test_speakers)
     speaker_truth = np.array([data.test_y[data.test_speakers == s][0] for s in speakers])

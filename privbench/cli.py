@@ -101,7 +101,7 @@ def prepare(corpus: str, root: Path | None, word2vec: Path | None) -> None:
     """Read CORPUS, fix its folds, compute and cache its features."""
     protocol = get_protocol()
     adapter = adapter_for(corpus, protocol)
-    if adapter.kind == "licensed":
+    if adapter.kind == "release":
         from privbench.corpora.registry import release_reader
         from privbench.corpora.store import resolve_root
 
@@ -172,7 +172,7 @@ def corpora() -> None:
             continue
         adapter = adapter_for(name, protocol)
         modalities = ", ".join(adapter.rules(protocol, None).modalities) if adapter.kind != "manifest" else "-"
-        status = {"synthetic": "not generated", "licensed": "not prepared (needs --root)"}.get(adapter.kind, "not prepared")
+        status = {"synthetic": "not generated", "release": "not prepared (needs --root)"}.get(adapter.kind, "not prepared")
         view.add_row(name, status, "-", "-", "-", modalities)
     out_console.print(view)
     click.echo("prepare one with: privbench prepare CORPUS [--root DIR]  (synthetic needs no root)")

@@ -29,6 +29,20 @@ class Labels:
 
 
 @dataclass(frozen=True)
+class DerivedLabels:
+    """Section 1, corpora without dimensional ratings: each emotion category's classes.
+
+    Values are class names of [labels].classes. The optional intensity shift moves a
+    category's activation class up or down (clipped to low..high) by the acted
+    intensity level, for corpora that have one (CREMA-D's LO/MD/HI).
+    """
+
+    activation: dict[str, str]
+    valence: dict[str, str]
+    intensity_activation_shift: dict[str, int] | None = None
+
+
+@dataclass(frozen=True)
 class CorpusRules:
     """Section 1: how one corpus' ratings become classes, and which utterances count."""
 
@@ -41,6 +55,7 @@ class CorpusRules:
     require_known_gender: bool = False
     min_duration_s: float | None = None
     max_duration_s: float | None = None
+    derived_labels: DerivedLabels | None = None  # set for corpora whose labels are categories, not ratings
 
 
 @dataclass(frozen=True)
@@ -332,6 +347,21 @@ def _build(cls: type, table: dict[str, Any], where: str) -> Any:
     return cls(**values)
 
 
+def _check_derived_labels(protocol: Protocol) -> None:
+    """A derived-label table must name known classes and cover the same categories twice."""
+    for name, rules in protocol.corpora.items():
+        derived = rules.derived_labels
+        if derived is None:
+            continue
+        where = f"protocol.toml: corpora.{name}.derived_labels"
+        if set(derived.activation) != set(derived.valence):
+            raise ProtocolError(f"{where}: activation and valence must map the same categories")
+        for task, mapping in (("activation", derived.activation), ("valence", derived.valence)):
+            for category, label in mapping.items():
+                if label not in protocol.labels.classes:
+                    raise ProtocolError(f"{where}.{task}.{category} = {label!r}; use one of {', '.join(protocol.labels.classes)}")
+
+
 def load_protocol(path: Path) -> Protocol:
     """Read and check a protocol file; the result records the file's sha256."""
     try:
@@ -343,6 +373,7 @@ def load_protocol(path: Path) -> Protocol:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ProtocolError(f"{path} is not valid TOML: {error}") from None
     protocol = _build(Protocol, table, "")
+    _check_derived_labels(protocol)
     return dataclasses.replace(protocol, path=path, sha256=hashlib.sha256(raw).hexdigest())
 
 

@@ -1,51 +1,22 @@
-"""Adapters for the paper's corpora, on tiny fixture trees laid out as the official releases."""
+"""Corpus adapters (the paper's four, CREMA-D, RAVDESS) on tiny fixture trees laid out as the official releases."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
 
-import numpy as np
 import pytest
-import soundfile
 
 from conftest import invoke
-from privbench.corpora import iemocap, msp_improv, msp_podcast, muse
+from release_fixtures import (CREMA_ACTORS, CREMA_CLIPS, RELEASE_TREES, crema_d_tree, iemocap_tree, msp_improv_tree,
+                              msp_podcast_tree, muse_tree, ravdess_tree)
+from privbench.corpora import crema_d, iemocap, msp_improv, msp_podcast, muse, ravdess
 from privbench.errors import CorpusError
-
-
-def _wav(path: Path, seconds: float = 1.0, rate: int = 16000) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    t = np.arange(int(seconds * rate)) / rate
-    soundfile.write(path, (0.1 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), rate)
 
 
 # ---------------------------------------------------------------- IEMOCAP
 
-def _iemocap(root: Path, sessions=range(1, 6)) -> Path:
-    for k in sessions:
-        session = root / f"Session{k}"
-        dialog = f"Ses0{k}M_impro05a" if k == 3 else f"Ses0{k}F_script01_1"
-        evaluation = session / "dialog" / "EmoEvaluation"
-        (evaluation / "Categorical").mkdir(parents=True)
-        (evaluation / "Categorical" / f"{dialog}_e1_cat.txt").write_text("junk that must not be read\n")
-        lines = ["% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]", ""]
-        for i, gender in enumerate("FM"):
-            utterance = f"{dialog}_{gender}00{i}"
-            lines += [f"[1.0{i} - 2.0{i}]\t{utterance}\tang\t[1.5000, 4.0000, 4.5000]", "C-E1:\tAnger;\t()",
-                      "A-E3:\tval 2; act 4; dom  4;\t()", ""]
-            _wav(session / "sentences" / "wav" / dialog / f"{utterance}.wav", 1.0 + i)
-        (evaluation / f"{dialog}.txt").write_text("\n".join(lines))
-        (evaluation / f"._{dialog}.txt").write_bytes(b"\x00\x05AppleDouble")
-        transcripts = session / "dialog" / "transcriptions"
-        transcripts.mkdir(parents=True)
-        (transcripts / f"{dialog}.txt").write_text(
-            f"{dialog}_F000 [001.0000-002.0000]: [LAUGHTER] Excuse me.\n{dialog}_M001 [002.0100-003.0100]: Do you  [BREATHING] have a pen?\n"
-            f"{dialog}_MXX0 [004.0000-005.0000]: [LAUGHTER]\n")
-    return root
-
-
 def test_iemocap_speaker_gender_labels_and_transcripts(tmp_path):
-    table = iemocap.read(_iemocap(tmp_path / "IEMOCAP_full_release"))
+    table = iemocap.read(iemocap_tree(tmp_path / "IEMOCAP_full_release"))
     assert len(table) == 10
     row = table.set_index("utterance_id").loc["Ses03M_impro05a_F000"]
     # the last field's letter, not the session's: a female speaker of session 3
@@ -53,18 +24,20 @@ def test_iemocap_speaker_gender_labels_and_transcripts(tmp_path):
     assert (row["valence"], row["activation"]) == (1.5, 4.0)  # [V, A, D]
     assert row["transcript"] == "Excuse me."
     assert table.set_index("utterance_id").loc["Ses01F_script01_1_M001", "transcript"] == "Do you have a pen?"
+    suffixed = table.set_index("utterance_id").loc["Ses05M_script01_1b_M001"]  # an xxx-labelled turn of a suffixed dialog
+    assert (suffixed["speaker"], suffixed["gender"], suffixed["activation"]) == ("Ses05M", "M", 4.0)
     assert table["duration_s"].round(3).tolist()[:2] == [1.0, 2.0]
     assert sorted(table["speaker"].unique()) == [f"Ses0{k}{g}" for k in range(1, 6) for g in "FM"]
 
 
 def test_iemocap_partial_root_says_what_is_missing(tmp_path):
-    root = _iemocap(tmp_path / "partial", sessions=(1, 2))
+    root = iemocap_tree(tmp_path / "partial", sessions=(1, 2))
     with pytest.raises(CorpusError, match=r"no Session1..5/dialog/EmoEvaluation under .*partial: is this IEMOCAP_full_release\? \(missing: Session3, Session4, Session5\)"):
         iemocap.read(root)
 
 
 def test_iemocap_label_line_that_does_not_parse_names_file_and_line(tmp_path):
-    root = _iemocap(tmp_path / "IEMOCAP_full_release")
+    root = iemocap_tree(tmp_path / "IEMOCAP_full_release")
     label_file = root / "Session2" / "dialog" / "EmoEvaluation" / "Ses02F_script01_1.txt"
     label_file.write_text(label_file.read_text().replace("[1.5000, 4.0000, 4.5000]", "[1.5, four, 4.5]", 1))
     with pytest.raises(CorpusError, match=rf"{label_file} line 3: not an IEMOCAP turn line"):
@@ -72,7 +45,7 @@ def test_iemocap_label_line_that_does_not_parse_names_file_and_line(tmp_path):
 
 
 def test_prepare_iemocap_through_the_cli_with_session_folds(isolated, runner, tmp_path):
-    root = _iemocap(tmp_path / "IEMOCAP_full_release")
+    root = iemocap_tree(tmp_path / "IEMOCAP_full_release")
     result = invoke(runner, "prepare", "iemocap", "--root", str(root))
     assert result.exit_code == 0, result.output
     assert "prepared iemocap: 10 utterances, 10 speakers" in result.stdout
@@ -84,25 +57,10 @@ def test_prepare_iemocap_through_the_cli_with_session_folds(isolated, runner, tm
 
 # ---------------------------------------------------------------- MSP-IMPROV
 
-def _improv(root: Path, label_name="Evaluation.txt", reversed_activation=False) -> Path:
-    lines = []
-    for speaker in ("F01", "M01", "F02", "M02"):
-        for emotion, activation in (("A", 4.2), ("S", 1.8)):
-            if reversed_activation:
-                activation = 6 - activation
-            stem = f"S01{emotion}-{speaker}-P-FM01"
-            lines += [f"UTD-IMPROV-{stem}.avi; {emotion}; A:{activation:.6f}; V:3.000000; D:2.833333 ; N:3.166667;",
-                      "rater1; Angry; (); A:4.0; V:2.0; D:3.0; N:3.0;", ""]
-            _wav(root / "Audio" / "session1" / f"S01{emotion}" / "P" / f"MSP-IMPROV-{stem}.wav", 1.0, rate=48000)
-    lines.append("UTD-IMPROV-S02A-F01-P-FM01.avi; A; A:NaN; V:3.000000; D:NaN ; N:NaN;")
-    (root / label_name).write_text("\n".join(lines))
-    return root
-
-
 @pytest.mark.parametrize("label_name", ["Evaluation.txt", "Evalution.txt"])
 def test_msp_improv_reads_both_label_spellings_in_avdn_order(tmp_path, label_name):
-    table = msp_improv.read(_improv(tmp_path / "improv", label_name))
-    assert len(table) == 8
+    table = msp_improv.read(msp_improv_tree(tmp_path / "improv", label_name))
+    assert len(table) == 20
     row = table.set_index("utterance_id").loc["MSP-IMPROV-S01A-M02-P-FM01"]
     assert (row["speaker"], row["gender"], row["activation"], row["valence"]) == ("M02", "M", 4.2, 3.0)
     notes = table.attrs["notes"]
@@ -111,7 +69,7 @@ def test_msp_improv_reads_both_label_spellings_in_avdn_order(tmp_path, label_nam
 
 
 def test_msp_improv_warns_loudly_when_activation_looks_reversed(tmp_path):
-    table = msp_improv.read(_improv(tmp_path / "improv", reversed_activation=True))
+    table = msp_improv.read(msp_improv_tree(tmp_path / "improv", reversed_activation=True))
     assert any(n.startswith("WARNING: MSP-IMPROV activation looks reversed") for n in table.attrs["notes"])
 
 
@@ -125,20 +83,13 @@ def test_msp_improv_missing_labels(tmp_path):
 
 @pytest.mark.parametrize("label_name", ["labels_consensus.csv", "labels_concensus.csv"])
 def test_msp_podcast_uses_speaker_and_gender_columns_and_drops_unknowns(tmp_path, label_name):
-    root = tmp_path / "podcast"
-    (root / "Labels").mkdir(parents=True)
-    rows = ["FileName,EmoClass,EmoAct,EmoVal,EmoDom,SpkrID,Gender,Split_Set",
-            "MSP-PODCAST_0001_0008.wav,N,2.2,4.0,2.6,30,Male,Test1",
-            "MSP-PODCAST_0001_0009.wav,N,3.777778,3.555556,3.777778,39,Female,Test1",
-            "MSP-PODCAST_0002_0001.wav,N,4,4,4,Unknown,Unknown,Train",
-            "MSP-PODCAST_0002_0002.wav,N,4,4,4,41,Unknown,Train"]
-    (root / "Labels" / label_name).write_text("\n".join(rows) + "\n")
-    for name in ("MSP-PODCAST_0001_0008", "MSP-PODCAST_0001_0009", "MSP-PODCAST_0002_0001", "MSP-PODCAST_0002_0002"):
-        _wav(root / "Audios" / f"{name}.wav")
-    table = msp_podcast.read(root)
-    assert table[["utterance_id", "speaker", "gender"]].values.tolist() == [
-        ["MSP-PODCAST_0001_0008", "30", "M"], ["MSP-PODCAST_0001_0009", "39", "F"]]
+    table = msp_podcast.read(msp_podcast_tree(tmp_path / "podcast", label_name))
+    assert len(table) == 20
+    assert table[["utterance_id", "speaker", "gender"]].values.tolist()[:2] == [
+        ["MSP-PODCAST_0001_0001", "30", "M"], ["MSP-PODCAST_0001_0002", "30", "M"]]
+    assert table.set_index("utterance_id").loc["MSP-PODCAST_0002_0001", "gender"] == "F"
     assert "2 utterances with unknown speaker or gender left out" in table.attrs["notes"]
+    assert f"read labels from {label_name}" in table.attrs["notes"]
 
 
 # ---------------------------------------------------------------- MuSE
@@ -148,22 +99,147 @@ def test_msp_podcast_uses_speaker_and_gender_columns_and_drops_unknowns(tmp_path
     ("SurveyInformation", "Non Stressed/Audio/Non Stressed Question Monologue Audio"),
 ])
 def test_muse_reads_either_folder_spelling(tmp_path, label_folder, audio_folder):
-    root = tmp_path / "MuSE"
-    (root / label_folder).mkdir(parents=True)
-    header = "Sentence_name,Duration,Gender,Type,Ques_Type,Activation_Mean,Activation_SD,Valence_Mean,Valence_SD"
-    rows = [header, "01_q1_s1.wav,4.0,M,NS,1,5.5,1,6.2,1", "08_q2_s3.wav,5.0,F,NS,1,3.0,1,4.0,1"]
-    (root / label_folder / muse.LABEL_NAME).write_text("\n".join(rows) + "\n")
-    _wav(root / audio_folder / "01_q1_s1.wav", 4.0)
-    _wav(root / audio_folder / "08_q2_s3.wav", 5.0)
-    _wav(root / audio_folder / "._08_q2_s3.wav", 1.0)
-    (root / "Combined" / "Utterance Transcripts").mkdir(parents=True)
-    (root / "Combined" / "Utterance Transcripts" / "01_q1_s1.txt").write_text("I think  it went well\n")
-    table = muse.read(root).set_index("utterance_id")
-    assert table.loc["01_q1_s1", ["speaker", "gender", "activation", "valence"]].tolist() == ["01", "M", 5.5, 6.2]
+    table = muse.read(muse_tree(tmp_path / "MuSE", label_folder, audio_folder)).set_index("utterance_id")
+    assert len(table) == 21  # the 2 s sentence is read here and left out by the protocol's filter later
+    assert table.loc["01_q1_s1", ["speaker", "gender", "activation", "valence"]].tolist() == ["01", "F", 5.5, 6.2]
     assert table.loc["01_q1_s1", "transcript"] == "I think it went well"
-    assert table.loc["08_q2_s3", "transcript"] == "" and table.loc["08_q2_s3", "gender"] == "F"
+    assert table.loc["02_q2_s1", "transcript"] == "" and table.loc["02_q2_s1", "gender"] == "M"
 
 
 def test_muse_without_labels_says_what_was_expected(tmp_path):
     with pytest.raises(CorpusError, match=r"'Survey Information \(Questions, Data etc\)/' or 'SurveyInformation/'"):
         muse.read(tmp_path)
+
+
+# ---------------------------------------------------------------- CREMA-D
+
+def test_crema_d_gender_attributes_transcripts_and_silent_clip(tmp_path):
+    table = crema_d.read(crema_d_tree(tmp_path / "CREMA-D"))
+    assert len(table) == len(CREMA_ACTORS) * len(CREMA_CLIPS)  # 1076_MTI_SAD_XX and the ._ file left out
+    assert "1076_MTI_SAD_XX skipped: it has no audio signal" in table.attrs["notes"]
+    row = table.set_index("utterance_id").loc["1004_IEO_HAP_HI"]
+    assert (row["speaker"], row["gender"], row["age"], row["age_group"], row["race"], row["ethnicity"]) == (
+        "1004", "F", 42, "40s", "African American", "Not Hispanic")
+    assert (row["transcript"], row["emotion"], row["intensity"]) == ("It's eleven o'clock", "HAP", "HI")
+    assert table.set_index("utterance_id").loc["1001_DFA_ANG_XX", "gender"] == "M"
+
+
+def test_crema_d_labels_are_derived_from_the_protocol_table_with_the_intensity_shift(tmp_path):
+    from privbench.corpora.store import read_corpus
+    from privbench.protocol import get_protocol
+
+    corpus = read_corpus("crema-d", crema_d_tree(tmp_path / "CREMA-D"), get_protocol())
+    classes = corpus.table.set_index("utterance_id")[["activation_class", "valence_class"]]
+    # ANG high/low; HAP high/high (HI cannot go above high); SAD low, HI moves it to mid;
+    # ANG at LO moves down to mid; NEU mid/mid; DIS mid/low.
+    expected = {"DFA_ANG_XX": (2, 0), "IEO_HAP_HI": (2, 2), "IEO_SAD_HI": (1, 0), "IEO_ANG_LO": (1, 0),
+                "ITS_NEU_XX": (1, 1), "TSI_DIS_XX": (1, 0)}
+    for clip, pair in expected.items():
+        assert tuple(classes.loc[f"1002_{clip}"]) == pair, clip
+    assert corpus.setups == ("audio", "text", "multimodal")
+
+
+def test_crema_d_root_without_wavs_or_with_lfs_pointers(tmp_path):
+    root = crema_d_tree(tmp_path / "CREMA-D")
+    wav = root / "AudioWAV" / "1001_DFA_ANG_XX.wav"
+    wav.write_text("version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 12345\n")
+    with pytest.raises(CorpusError, match=rf"{wav} is a Git LFS pointer, not audio: run git lfs pull"):
+        crema_d.read(root)
+    for path in (root / "AudioWAV").iterdir():
+        path.unlink()
+    (root / "AudioWAV").rmdir()
+    with pytest.raises(CorpusError, match=r"no AudioWAV/ under .*CREMA-D: privbench reads the 16 kHz WAVs, not AudioMP3/"):
+        crema_d.read(root)
+    (root / "VideoDemographics.csv").unlink()
+    with pytest.raises(CorpusError, match=r"no VideoDemographics.csv under .*CREMA-D: is this the CREMA-D repository folder\?"):
+        crema_d.read(root)
+
+
+def test_crema_d_demographics_line_that_does_not_parse_names_file_and_line(tmp_path):
+    root = crema_d_tree(tmp_path / "CREMA-D")
+    demographics = root / "VideoDemographics.csv"
+    demographics.write_text(demographics.read_text().replace('"Female"', '"F?"', 1))
+    with pytest.raises(CorpusError, match=rf"{demographics} line 3: Sex 'F\?' is neither Male nor Female"):
+        crema_d.read(root)
+
+
+def test_prepare_crema_d_through_the_cli(isolated, runner, tmp_path):
+    root = crema_d_tree(tmp_path / "CREMA-D")
+    result = invoke(runner, "prepare", "crema-d", "--root", str(root))
+    assert result.exit_code == 0, result.output
+    assert f"prepared crema-d: {len(CREMA_ACTORS) * len(CREMA_CLIPS)} utterances, {len(CREMA_ACTORS)} speakers" in result.stdout
+    assert "derived from the acted emotion" in result.stderr
+    inspect = invoke(runner, "inspect", "crema-d")
+    assert inspect.exit_code == 0, inspect.output
+
+
+# ---------------------------------------------------------------- RAVDESS
+
+def test_ravdess_gender_from_actor_parity_speech_only_and_statements(tmp_path):
+    table = ravdess.read(ravdess_tree(tmp_path / "RAVDESS"))
+    assert len(table) == 40
+    assert "1 song clips left out (privbench uses the speech clips)" in table.attrs["notes"]
+    by_speaker = table.groupby("speaker")["gender"].first().to_dict()
+    assert by_speaker == {f"Actor_{a:02d}": "M" if a % 2 else "F" for a in range(1, 11)}
+    row = table.set_index("utterance_id").loc["03-01-05-02-02-01-04"]
+    assert (row["emotion"], row["intensity"], row["transcript"]) == ("angry", "strong", "Dogs are sitting by the door")
+    assert table["duration_s"].round(3).eq(1.5).all()
+
+
+def test_ravdess_derived_labels_and_folds_through_the_cli(isolated, runner, tmp_path):
+    root = ravdess_tree(tmp_path / "RAVDESS")
+    result = invoke(runner, "prepare", "ravdess", "--root", str(root))
+    assert result.exit_code == 0, result.output
+    assert "prepared ravdess: 40 utterances, 10 speakers" in result.stdout
+    from privbench.corpora.store import load_corpus
+    from privbench.protocol import get_protocol
+
+    table = load_corpus("ravdess", get_protocol()).table.set_index("utterance_id")
+    # neutral mid/mid, calm low/high, angry high/low, sad low/low (intensity is not used for RAVDESS)
+    assert tuple(table.loc["03-01-02-02-01-01-01", ["activation_class", "valence_class"]]) == (0, 2)
+    assert tuple(table.loc["03-01-05-02-02-01-01", ["activation_class", "valence_class"]]) == (2, 0)
+    assert tuple(table.loc["03-01-01-01-01-01-01", ["activation_class", "valence_class"]]) == (1, 1)
+    # five folds of one actress and one actor each (PROTOCOL.md section 3's greedy rule)
+    assert table.groupby("fold")["gender"].apply(lambda g: "".join(sorted(g.unique()))).tolist() == ["FM"] * 5
+    assert table.groupby("fold")["speaker"].nunique().tolist() == [2] * 5
+
+
+def test_ravdess_wrong_root_is_one_line(isolated, runner, tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = invoke(runner, "prepare", "ravdess", "--root", str(tmp_path / "empty"))
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"privbench: error: no RAVDESS clips (Actor_XX/03-01-EE-II-SS-RR-AA.wav, searched recursively) under {tmp_path / 'empty'}: "
+        "is this the unpacked Audio_Speech_Actors_01-24 folder?"]
+
+
+def test_a_derived_label_naming_an_unknown_class_is_refused(tmp_path):
+    from privbench.errors import ProtocolError
+    from privbench.paths import repo_root
+    from privbench.protocol import load_protocol
+
+    text = (repo_root() / "benchmark" / "protocol.toml").read_text().replace('calm = "low"', 'calm = "lowish"', 1)
+    (tmp_path / "protocol.toml").write_text(text)
+    with pytest.raises(ProtocolError, match=r"corpora.ravdess.derived_labels.activation.calm = 'lowish'; use one of low, mid, high"):
+        load_protocol(tmp_path / "protocol.toml")
+
+
+# ---------------------------------------------------------------- every corpus through the CLI
+
+EXPECTED_PREPARED = {"iemocap": (10, 10), "msp-improv": (20, 10), "msp-podcast": (20, 10), "muse": (20, 10),
+                     "crema-d": (60, 10), "ravdess": (40, 10)}  # utterances after the protocol's filter, speakers
+
+
+@pytest.mark.parametrize("corpus", sorted(RELEASE_TREES))
+def test_every_release_fixture_prepares_into_five_populated_folds(isolated, runner, tmp_path, corpus):
+    build, folder = RELEASE_TREES[corpus]
+    result = invoke(runner, "prepare", corpus, "--root", str(build(tmp_path / folder)))
+    assert result.exit_code == 0, result.output
+    utterances, speakers = EXPECTED_PREPARED[corpus]
+    assert f"prepared {corpus}: {utterances} utterances, {speakers} speakers" in result.stdout
+    inspect = invoke(runner, "inspect", corpus)
+    assert inspect.exit_code == 0, inspect.output
+    for fold in range(5):
+        assert f"fold {fold}: " in inspect.stdout
+    listed = invoke(runner, "corpora")
+    assert re.search(rf"│ {corpus} +│ prepared ", listed.stdout), listed.stdout

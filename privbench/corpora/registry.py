@@ -14,6 +14,7 @@ import pandas as pd
 
 from privbench.corpora.manifest import read_manifest_csv, read_manifest_toml
 from privbench.errors import CorpusError
+from privbench.labels import derive_ratings
 from privbench.paths import cache_root
 from privbench.protocol import CorpusRules, Protocol
 from privbench.synthetic.generate import MANIFEST, SyntheticSize, default_location, generate_synthetic_corpus, is_generated
@@ -26,7 +27,7 @@ class Adapter:
     """How one corpus becomes raw utterance rows."""
 
     name: str
-    kind: str  # "synthetic", "manifest" or "licensed"
+    kind: str  # "synthetic", "manifest" or "release" (an official release layout, read from --root)
 
     def rules(self, protocol: Protocol, root: Path | None) -> CorpusRules:
         if self.kind == "manifest":
@@ -43,7 +44,7 @@ class Adapter:
     def is_present(self, root: Path) -> bool:
         if self.kind == "synthetic":
             return is_generated(root)
-        if self.kind == "licensed":
+        if self.kind == "release":
             try:
                 release_reader(self.name).check_root(root)
             except CorpusError:
@@ -62,7 +63,9 @@ class Adapter:
             return read_manifest_csv(csv_path, audio_root, rules)
         if not root.is_dir():
             raise CorpusError(f"{root} is not a folder: give --root the folder of your {self.name} copy")
-        return release_reader(self.name).read(root)
+        raw = release_reader(self.name).read(root)
+        derived = protocol.corpus(self.name).derived_labels
+        return raw if derived is None else derive_ratings(raw, derived, protocol.labels.classes, self.name)
 
     def generate(self, root: Path, protocol: Protocol, on_speaker_done=None) -> None:
         if self.kind == "synthetic" and not is_generated(root):
@@ -71,9 +74,10 @@ class Adapter:
 
 def release_reader(name: str):
     """The module that reads a corpus' official release layout (check_root, read)."""
-    from privbench.corpora import iemocap, msp_improv, msp_podcast, muse
+    from privbench.corpora import crema_d, iemocap, msp_improv, msp_podcast, muse, ravdess
 
-    readers = {"iemocap": iemocap, "msp-improv": msp_improv, "msp-podcast": msp_podcast, "muse": muse}
+    readers = {"iemocap": iemocap, "msp-improv": msp_improv, "msp-podcast": msp_podcast, "muse": muse,
+               "crema-d": crema_d, "ravdess": ravdess}
     if name not in readers:
         raise CorpusError(f"privbench cannot read {name} yet: its adapter is not written (see docs/datasets.md); "
                           "meanwhile, describe your copy with a manifest CSV and TOML and prepare it under another name")
@@ -88,7 +92,7 @@ def adapter_for(name: str, protocol: Protocol) -> Adapter:
     if name == "synthetic":
         return Adapter(name, "synthetic")
     if name in protocol.corpora:
-        return Adapter(name, "licensed")
+        return Adapter(name, "release")
     if not NAME_PATTERN.fullmatch(name):
         raise CorpusError(f"corpus name {name!r} is not valid: use lower-case letters, digits and dashes")
     return Adapter(name, "manifest")

@@ -35,8 +35,16 @@ def duration_s(path: Path) -> float:
     try:
         info = soundfile.info(str(path))
     except (RuntimeError, soundfile.LibsndfileError) as error:
+        if _is_lfs_pointer(path):
+            raise CorpusError(f"{path} is a Git LFS pointer, not audio: run git lfs pull in the corpus' repository") from None
         raise CorpusError(f"{path} is not readable audio ({error}): check the file or remove it from the corpus") from None
     return info.frames / info.samplerate
+
+
+def _is_lfs_pointer(path: Path) -> bool:
+    """A repository cloned without Git LFS (CREMA-D's) holds small text files in place of audio."""
+    with open(path, "rb") as handle:
+        return handle.read(40).startswith(b"version https://git-lfs")
 
 
 def raw_table(rows: list[dict], notes: list[str]) -> pd.DataFrame:

@@ -55,3 +55,28 @@ def test_priv_c_multimodal_training_throughput(benchmark, priv_c_setup, bucket_b
     if benchmark.stats:
         benchmark.extra_info["utterances_per_second"] = len(train_ids) * report.epochs / benchmark.stats.stats.min
     assert report.epochs >= 1
+
+
+@pytest.mark.parametrize("mode", ["train-forward-backward", "inference-forward"])
+def test_acoustic_gru_one_batch_one_thread(benchmark, mode: str):
+    """Where a training job's time goes: the default configuration's 2-layer GRU (64 inputs from
+    the convolutions, width 32) on one batch of 32 three-second utterances (300 frames), one
+    thread as each local worker has. Training pays the backward pass through 300 steps."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        torch.manual_seed(0)
+        gru = torch.nn.GRU(64, 32, num_layers=2, batch_first=True)
+        frames = torch.randn(32, 300, 64)
+
+        def train_step():
+            output, _ = gru(frames)
+            output.mean().backward()
+
+        def inference():
+            with torch.inference_mode():
+                gru(frames)
+
+        benchmark.pedantic(train_step if mode.startswith("train") else inference, rounds=20, iterations=1, warmup_rounds=2)
+    finally:
+        torch.set_num_threads(threads)
