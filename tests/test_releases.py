@@ -11,6 +11,7 @@ from release_fixtures import (CREMA_ACTORS, CREMA_CLIPS, RELEASE_TREES, crema_d_
                               msp_podcast_tree, muse_tree, ravdess_tree)
 from privbench.corpora import crema_d, iemocap, msp_improv, msp_podcast, muse, ravdess
 from privbench.errors import CorpusError
+from privbench.protocol import get_protocol
 
 
 # ---------------------------------------------------------------- IEMOCAP
@@ -163,16 +164,6 @@ def test_crema_d_demographics_line_that_does_not_parse_names_file_and_line(tmp_p
         crema_d.read(root)
 
 
-def test_prepare_crema_d_through_the_cli(isolated, runner, tmp_path):
-    root = crema_d_tree(tmp_path / "CREMA-D")
-    result = invoke(runner, "prepare", "crema-d", "--root", str(root))
-    assert result.exit_code == 0, result.output
-    assert f"prepared crema-d: {len(CREMA_ACTORS) * len(CREMA_CLIPS)} utterances, {len(CREMA_ACTORS)} speakers" in result.stdout
-    assert "derived from the acted emotion" in result.stderr
-    inspect = invoke(runner, "inspect", "crema-d")
-    assert inspect.exit_code == 0, inspect.output
-
-
 # ---------------------------------------------------------------- RAVDESS
 
 def test_ravdess_gender_from_actor_parity_speech_only_and_statements(tmp_path):
@@ -237,6 +228,8 @@ def test_every_release_fixture_prepares_into_five_populated_folds(isolated, runn
     assert result.exit_code == 0, result.output
     utterances, speakers = EXPECTED_PREPARED[corpus]
     assert f"prepared {corpus}: {utterances} utterances, {speakers} speakers" in result.stdout
+    derived = get_protocol().corpus(corpus).derived_labels is not None
+    assert ("activation and valence are derived from the acted emotion" in result.stderr) == derived
     inspect = invoke(runner, "inspect", corpus)
     assert inspect.exit_code == 0, inspect.output
     for fold in range(5):
