@@ -47,5 +47,4 @@ def derive_ratings(raw: pd.DataFrame, derived: DerivedLabels, classes: tuple[str
     result = raw.copy()
     result["activation"] = activation.astype(np.float64)
     result["valence"] = raw["emotion"].map(lambda emotion: float(index[derived.valence[emotion]]))
-    result.attrs = dict(raw.attrs)
-    return result
+    return result  # copy() keeps attrs, so the adapter's notes survive

@@ -32,16 +32,22 @@ def _clips(root: Path) -> list[Path]:
     return [path for path in visible(root.rglob("*.wav")) if NAME.match(path.stem)]
 
 
+def _no_clips(root: Path) -> CorpusError:
+    return missing_root(root, "RAVDESS clips (Actor_XX/03-01-EE-II-SS-RR-AA.wav, searched recursively)",
+                        "is this the unpacked Audio_Speech_Actors_01-24 folder?")
+
+
 def check_root(root: Path) -> None:
-    if not any(NAME.match(path.stem) for path in root.rglob("*.wav") if not path.name.startswith(".")):
-        raise missing_root(root, "RAVDESS clips (Actor_XX/03-01-EE-II-SS-RR-AA.wav, searched recursively)",
-                           "is this the unpacked Audio_Speech_Actors_01-24 folder?")
+    if not _clips(root):
+        raise _no_clips(root)
 
 
 def read(root: Path) -> pd.DataFrame:
-    check_root(root)
+    clips = _clips(root)  # one walk of the tree serves the root check and the reading
+    if not clips:
+        raise _no_clips(root)
     rows, songs, other = [], 0, 0
-    for wav in _clips(root):
+    for wav in clips:
         modality, channel, emotion, intensity, statement, repetition, actor = NAME.match(wav.stem).groups()
         if channel == SONG:
             songs += 1
