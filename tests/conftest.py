@@ -8,6 +8,7 @@ and PRIVBENCH_CACHE at a temporary folder.
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,11 +21,19 @@ REPO = Path(__file__).resolve().parent.parent
 SMALL = SyntheticSize(speakers_female=3, speakers_male=3, utterances_per_speaker=6)
 
 
+# The compiled GRU (privbench/gru.py) builds once per machine for every test: each isolated cache
+# links to this folder (its build key covers the source, so a changed source builds anew).
+SHARED_EXTENSIONS = Path(tempfile.gettempdir()) / "privbench-tests-torch-extensions"
+
+
 def isolate(base: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point privbench at a fresh clone (protocol only, no splits) and cache under `base`."""
     root = base / "clone"
     (root / "benchmark" / "splits").mkdir(parents=True)
     shutil.copy(REPO / "benchmark" / "protocol.toml", root / "benchmark" / "protocol.toml")
+    SHARED_EXTENSIONS.mkdir(exist_ok=True)
+    (base / "cache").mkdir(parents=True, exist_ok=True)
+    (base / "cache" / "torch_extensions").symlink_to(SHARED_EXTENSIONS, target_is_directory=True)
     monkeypatch.setenv("PRIVBENCH_ROOT", str(root))
     monkeypatch.setenv("PRIVBENCH_CACHE", str(base / "cache"))
     return root
