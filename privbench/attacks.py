@@ -11,7 +11,8 @@ Attacker families:
 - "logistic": the same trainer with no hidden layer (logistic regression).
 - "knn": k nearest neighbours (Euclidean), k chosen on validation.
 Inputs are z-scored with the attacker's training data's statistics
-**[decided]**; mini-batches of 32 **[decided]**.
+**[decided]**; mini-batches of `attacker.batch_size` **[decided]**; the k-NN
+attacker's candidate k and the families behind P-worst are protocol data too.
 `privacy_worst` is the privacy metric under the strongest family (the lowest
 P), so a representation cannot look private by defeating one attacker shape.
 """
@@ -24,13 +25,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from privbench.metrics import uar
+from privbench.errors import ProtocolError
+from privbench.metrics import class_weighting, uar
 from privbench.protocol import Attacker, Membership
-from privbench.recipe import class_weights
 
-ATTACKER_BATCH = 32
-KNN_NEIGHBOURS = (1, 5, 15)
-FAMILIES = ("mlp", "logistic", "knn")
+# protocol.toml's attacker.optimizer -> the optimiser of each attacker network.
+OPTIMISERS = {"adam": lambda parameters, settings: torch.optim.Adam(parameters, lr=settings.learning_rate)}
 
 
 @dataclass(frozen=True)
@@ -69,9 +69,12 @@ def train_attackers(shapes: list[tuple[int, int]], attack: Attack, settings: Att
     train_x, valid_x, test_x = _standardise(attack)
     train_y = torch.from_numpy(attack.train_y.astype(np.int64))
     valid_y = torch.from_numpy(attack.valid_y.astype(np.int64))
-    weights = class_weights(attack.train_y.astype(np.int64), classes)
+    weights = torch.tensor(class_weighting(settings.loss, "attacker.loss")(attack.train_y.astype(np.int64), classes),
+                           dtype=torch.float32)
     members = [_mlp(train_x.shape[1], layers, units, classes) for layers, units in shapes]
-    optimisers = [torch.optim.Adam(m.parameters(), lr=settings.learning_rate) for m in members]
+    if settings.optimizer not in OPTIMISERS:
+        raise ProtocolError(f"protocol.toml: attacker.optimizer = {settings.optimizer!r} is not one of {', '.join(OPTIMISERS)}")
+    optimisers = [OPTIMISERS[settings.optimizer](m.parameters(), settings) for m in members]
     best = [(float("inf"), None) for _ in members]
     waited = [0] * len(members)
     active = list(range(len(members)))
@@ -80,8 +83,8 @@ def train_attackers(shapes: list[tuple[int, int]], attack: Attack, settings: Att
         if not active:
             break
         order = torch.randperm(len(train_x), generator=generator)
-        for start in range(0, len(order), ATTACKER_BATCH):
-            rows = order[start:start + ATTACKER_BATCH]
+        for start in range(0, len(order), settings.batch_size):
+            rows = order[start:start + settings.batch_size]
             for i in active:
                 loss = nn.functional.cross_entropy(members[i](train_x[rows]), train_y[rows], weight=weights)
                 optimisers[i].zero_grad(set_to_none=True)
@@ -115,33 +118,33 @@ def _pick(probabilities: list[np.ndarray], attack: Attack) -> tuple[int, np.ndar
     return best, probabilities[best][n_valid:]
 
 
-def knn_probabilities(attack: Attack, classes: int = 2) -> np.ndarray:
+def knn_probabilities(attack: Attack, neighbours: tuple[int, ...], classes: int = 2) -> np.ndarray:
     """Class shares among the k nearest training points, k chosen on validation UAR."""
     train_x, valid_x, test_x = (t.numpy() for t in _standardise(attack))
     both = np.concatenate([valid_x, test_x])
     distances = ((both[:, None, :] - train_x[None, :, :]) ** 2).sum(axis=2)  # [valid+test, train]
     nearest = np.argsort(distances, axis=1, kind="stable")
     candidates = []
-    for k in KNN_NEIGHBOURS:
+    for k in neighbours:
         votes = attack.train_y[nearest[:, :min(k, len(train_x))]]
         candidates.append(np.stack([(votes == c).mean(axis=1) for c in range(classes)], axis=1))
     return _pick(candidates, attack)[1]
 
 
-def attack_probabilities(family: str, attack: Attack, settings: Attacker, seed: int) -> np.ndarray:
+def attack_probabilities(family: str, attack: Attack, settings: Attacker, seed: int, classes: int = 2) -> np.ndarray:
     """The selected attacker's class probabilities on the attack's test rows."""
     if family == "mlp":
         shapes = [(layers, units) for layers in settings.hidden_layers for units in settings.hidden_units]
-        return _pick(train_attackers(shapes, attack, settings, seed), attack)[1]
+        return _pick(train_attackers(shapes, attack, settings, seed, classes), attack)[1]
     if family == "logistic":
-        return train_attackers([(0, 0)], attack, settings, seed)[0][len(attack.valid_y):]
+        return train_attackers([(0, 0)], attack, settings, seed, classes)[0][len(attack.valid_y):]
     if family == "knn":
-        return knn_probabilities(attack)
+        return knn_probabilities(attack, settings.knn_neighbours, classes)
     raise ValueError(f"unknown attacker family {family!r}")
 
 
-def attack_uar(family: str, attack: Attack, settings: Attacker, seed: int) -> float:
-    return uar(attack.test_y, attack_probabilities(family, attack, settings, seed).argmax(axis=1))
+def attack_uar(family: str, attack: Attack, settings: Attacker, seed: int, classes: int = 2) -> float:
+    return uar(attack.test_y, attack_probabilities(family, attack, settings, seed, classes).argmax(axis=1))
 
 
 def leakage(h_train: np.ndarray, g_train: np.ndarray, h_valid: np.ndarray, g_valid: np.ndarray,
@@ -155,7 +158,7 @@ def privacy(h_test: np.ndarray, g_test: np.ndarray, h_valid: np.ndarray, g_valid
     """P = 1 - UAR of an attacker trained on h(test), selected on h(validation), scored on h(D1),
     per family; "privacy" is the paper's MLP grid, "privacy_worst" the lowest over families."""
     attack = Attack(h_test, g_test, h_valid, g_valid, h_d1, g_d1)
-    per_family = {family: 1.0 - attack_uar(family, attack, settings, seed) for family in FAMILIES}
+    per_family = {family: 1.0 - attack_uar(family, attack, settings, seed) for family in settings.families}
     return {"privacy": per_family["mlp"], "privacy_worst": min(per_family.values()),
             **{f"privacy_{family}": value for family, value in per_family.items()}}
 

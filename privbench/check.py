@@ -56,18 +56,19 @@ class CheckCorpus:
 def check_corpus(protocol: Protocol) -> CheckCorpus:
     """The tiny synthetic corpus, generated once; features computed in memory."""
     from privbench.feature_cache import corpus_vocabulary
-    from privbench.features import filterbank_of_file, load_word_vectors, speaker_znorm, word_matrix
-    from privbench.synthetic.generate import MANIFEST, WORD_VECTORS, SyntheticSize, generate_synthetic_corpus
+    from privbench.features import filterbank_of_file, load_word_vectors, normalise, word_matrix
+    from privbench.synthetic.generate import MANIFEST, WORD_VECTORS, SyntheticSize, default_location, generate_synthetic_corpus
     from privbench.text import tokenize
 
     size = SyntheticSize(speakers_female=3, speakers_male=3, utterances_per_speaker=6)
-    folder = generate_synthetic_corpus(cache_root() / "check" / size.folder_name, size, protocol=protocol)
+    folder = default_location(cache_root() / "check", protocol, size)  # a changed design gets a new folder
+    folder = generate_synthetic_corpus(folder, size, protocol=protocol)
     table = pd.read_csv(folder / MANIFEST, keep_default_na=False)
     rules = protocol.corpus("synthetic")
     table[f"{CHECK_TASK}_class"] = bin_ratings(table[CHECK_TASK], rules.edges)
     audio = protocol.features.audio
-    matrices = speaker_znorm([filterbank_of_file(folder / path, audio) for path in table["audio_path"]],
-                             list(table["speaker"]), audio.z_epsilon)
+    matrices = normalise([filterbank_of_file(folder / path, audio) for path in table["audio_path"]],
+                         list(table["speaker"]), audio)
     text = protocol.features.text
     vectors = load_word_vectors(folder / WORD_VECTORS, text.dim)
     vocabulary = {word: vectors[word] for word in corpus_vocabulary(table["transcript"], text) if word in vectors.key_to_index}

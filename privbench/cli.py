@@ -19,7 +19,7 @@ from privbench.corpora.registry import adapter_for, builtin_names
 from privbench.corpora.store import load_corpus, prepared_names, remembered_root
 from privbench.errors import PrivbenchError
 from privbench.inspect import export_table, fold_speakers, fold_summary
-from privbench.prepare import PrepareProgress, prepare_corpus
+from privbench.prepare import PrepareProgress, ensure_prepared, prepare_corpus
 from privbench.protocol import get_protocol
 from privbench.storage import atomic_write_text
 
@@ -132,8 +132,9 @@ def inspect(corpus: str, root: Path | None, export_path: Path | None) -> None:
     protocol = get_protocol()
     prepared = load_corpus(corpus, protocol, root)
     summary = fold_summary(prepared.table, protocol.labels.classes, protocol.labels.genders)
+    missing = "".join(f"; {stream} not prepared" for stream in prepared.missing_streams())
     view = Table(title=f"{corpus}: {len(prepared.table)} utterances, {prepared.speakers} speakers "
-                       f"({', '.join(prepared.modalities)}) — split {prepared.split_sha256[:12]}")
+                       f"({', '.join(prepared.streams)}{missing}) — split {prepared.split_sha256[:12]}")
     short = {"utterances": "utts", **{f"{task}_{name}": f"{task[:3]} {name}" for task in ("activation", "valence")
                                       for name in protocol.labels.classes}}
     for column in summary.columns:
@@ -168,7 +169,7 @@ def corpora() -> None:
             except PrivbenchError as error:
                 view.add_row(name, f"broken: {error}", str(root), "-", "-", "-")
                 continue
-            view.add_row(name, "prepared", str(root), str(len(corpus.table)), str(corpus.speakers), ", ".join(corpus.modalities))
+            view.add_row(name, "prepared", str(root), str(len(corpus.table)), str(corpus.speakers), ", ".join(corpus.streams))
             continue
         adapter = adapter_for(name, protocol)
         modalities = ", ".join(adapter.rules(protocol, None).modalities) if adapter.kind != "manifest" else "-"
@@ -222,7 +223,7 @@ def evaluate(encoder_dir: Path, corpora: tuple[str, ...], modalities: tuple[str,
     from privbench.evaluate import Request, check_request
     from privbench.evaluate import evaluate as run_evaluation
     from privbench.paths import repo_root
-    from privbench.report import COLUMNS, significance, summary_rows
+    from privbench.report import HEADERS, significance, summary_rows
 
     protocol = get_protocol()
     protocol.budget(budget)  # an unknown budget is one line, before anything runs
@@ -231,6 +232,8 @@ def evaluate(encoder_dir: Path, corpora: tuple[str, ...], modalities: tuple[str,
     bars = _job_bars()
     note = lambda text: click.echo(f"privbench: note: {text}", err=True)  # noqa: E731
     executor = make_executor(executor_name, workers, address, gpus_per_job if request.device == "cuda" else 0.0)
+    for corpus in corpora:
+        ensure_prepared(corpus, protocol, note)  # the embedded synthetic corpus is made on first use
     checked = check_request(request, protocol, note)  # refusals come before any progress bar
     try:
         with bars:
@@ -238,10 +241,11 @@ def evaluate(encoder_dir: Path, corpora: tuple[str, ...], modalities: tuple[str,
     finally:
         if hasattr(executor, "shutdown"):
             executor.shutdown()
-    comparisons = significance(evaluation.records, results, protocol.significance.reference_model, protocol.significance.alpha)
-    view = Table(title=f"{evaluation.submission.name}, budget {budget} (+/-: significantly better/worse than "
-                       f"{protocol.significance.reference_model}, paired t-test, BH)")
-    for header in ("corpus", "modality", "task", *(name for name, _ in COLUMNS), "chance"):
+    comparisons = significance(evaluation.records, results, protocol.significance)
+    view = Table(title=f"{evaluation.submission.name}, budget {budget}: mean ± sd over rotations (+/-: significantly "
+                       f"better/worse than {protocol.significance.reference_model}, paired t-test, BH; †k: attack inverted "
+                       "in k rotations, counted as chance)")
+    for header in ("corpus", "modality", "task", *HEADERS, "chance"):
         view.add_column(header, justify="left" if header in ("corpus", "modality", "task") else "right")
     for row in summary_rows(evaluation.records, comparisons):
         view.add_row(*row)
@@ -285,8 +289,14 @@ def reproduce(table_choice: str, corpora: tuple[str, ...], budget: str, workers:
     device = resolve_device(device)
     note = lambda text: click.echo(f"privbench: note: {text}", err=True)  # noqa: E731
     if plan_only:
+        from privbench.prepare import generation_size, needs_generating
+
         for corpus in corpora:
-            load_corpus(corpus, protocol)  # a corpus must be prepared to be planned
+            if needs_generating(corpus, protocol):
+                click.echo(f"{corpus} is not generated yet: reproduce will generate and prepare it first "
+                           f"({generation_size(protocol)}), so none of its jobs is cached")
+            else:
+                load_corpus(corpus, protocol)  # any other corpus must be prepared to be planned
         requests = [request_for(p, budget, device, results, root / "baselines") for p in plan(ids, corpora, protocol)]
         counts = count_jobs(requests, protocol)
         executor = LocalExecutor(workers)

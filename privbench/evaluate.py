@@ -23,6 +23,7 @@ from privbench.executor import Executor, JobOutcome
 from privbench.interface import MODALITY_STREAMS, EncoderSpec
 from privbench.jobs import JobSpec, read_job, write_job
 from privbench.plan import Setup, main_jobs, membership_jobs
+from privbench.prepare import needs_generating
 from privbench.protocol import Protocol
 from privbench.records import build_record, write_record
 from privbench.submission import Submission, load_encoder_class, read_submission
@@ -60,15 +61,37 @@ class Evaluation:
     failures: list[str] = field(default_factory=list)
 
 
-def _setups(request: Request, submission: Submission, protocol: Protocol, notes: Callable[[str], None]) -> list[tuple[Setup, Corpus]]:
-    """Check the request against the corpora and the encoder ("fast checks"), and list the setups."""
+@dataclass(frozen=True)
+class NotGenerated:
+    """The embedded synthetic corpus before its first use, for planning only: its setups come from
+    the protocol, and its jobs cannot be cached yet."""
+
+    name: str
+    setups: tuple[str, ...]
+    content_sha256: str = "not-generated-yet"
+    split_sha256: str = "not-generated-yet"
+
+    @classmethod
+    def from_protocol(cls, name: str, protocol: Protocol) -> NotGenerated:
+        streams = protocol.corpus(name).modalities
+        return cls(name, tuple(streams) + (("multimodal",) if {"audio", "text"} <= set(streams) else ()))
+
+    def missing_streams(self) -> tuple[str, ...]:
+        return ()
+
+
+def _setups(request: Request, submission: Submission, protocol: Protocol, notes: Callable[[str], None],
+            planning: bool = False) -> list[tuple[Setup, Corpus]]:
+    """Check the request against the corpora and the encoder ("fast checks"), and list the setups.
+    `planning`: a synthetic corpus not generated yet is planned from the protocol instead of refused."""
     for task in request.tasks:
         if task not in TASKS:
             raise PrivbenchError(f"unknown task {task!r}: choose {' or '.join(TASKS)}")
     cls = load_encoder_class(submission)
     setups = []
     for name in request.corpora:
-        corpus = load_corpus(name, protocol)
+        corpus = (NotGenerated.from_protocol(name, protocol) if planning and needs_generating(name, protocol)
+                  else load_corpus(name, protocol))
         if request.modalities:
             for modality in request.modalities:
                 if modality not in submission.setups():
@@ -77,8 +100,10 @@ def _setups(request: Request, submission: Submission, protocol: Protocol, notes:
             modalities = list(request.modalities)
         else:
             modalities = [m for m in submission.setups() if m in corpus.setups]
+            for stream in corpus.missing_streams():
+                notes(f"{name} has no {stream} features (prepare it again with --word2vec FILE): its {stream} setups are skipped")
         for modality in modalities:
-            for stream in MODALITY_STREAMS[modality]:
+            for stream in MODALITY_STREAMS[modality] if isinstance(corpus, Corpus) else ():
                 feature_store_folder(corpus, stream)  # one line and exit 1 when a stream is missing
             spec = EncoderSpec(modality, request.tasks[0], 1, dict(submission.config), request.device, 0, 1, protocol.training)
             try:
@@ -91,7 +116,7 @@ def _setups(request: Request, submission: Submission, protocol: Protocol, notes:
             except Exception as error:
                 raise SubmissionError(f"{submission.folder}: constructing {submission.entry} for {modality} raised "
                                       f"{type(error).__name__}: {error}; run privbench check on it") from None
-            setups += [(Setup(name, corpus.content_sha256, modality, task), corpus) for task in request.tasks]
+            setups += [(Setup(name, corpus.content_sha256, corpus.split_sha256, modality, task), corpus) for task in request.tasks]
     if not setups:
         raise PrivbenchError(f"nothing to evaluate: {submission.name} and corpora {', '.join(request.corpora)} share no modality")
     return setups
@@ -129,7 +154,8 @@ class Checked:
     setups: list[tuple[Setup, Corpus]]
 
 
-def check_request(request: Request, protocol: Protocol, note: Callable[[str], None] = lambda text: None) -> Checked:
+def check_request(request: Request, protocol: Protocol, note: Callable[[str], None] = lambda text: None,
+                  planning: bool = False) -> Checked:
     """Everything that can be refused before a job runs: budget, submission, corpora, modalities."""
     protocol.budget(request.budget)
     submission = read_submission(request.encoder_dir, protocol)
@@ -137,7 +163,7 @@ def check_request(request: Request, protocol: Protocol, note: Callable[[str], No
         submission = dataclasses.replace(submission, name=request.variant_name, search={},
                                          display_name=f"{submission.display_name} ({', '.join(f'{k} {v}' for k, v in request.variant_config.items())})",
                                          config={**submission.config, **request.variant_config})
-    return Checked(submission, _setups(request, submission, protocol, note))
+    return Checked(submission, _setups(request, submission, protocol, note, planning))
 
 
 def evaluate(request: Request, protocol: Protocol, executor: Executor, progress: Progress | None = None,
@@ -148,14 +174,14 @@ def evaluate(request: Request, protocol: Protocol, executor: Executor, progress:
     submission, setups = checked.submission, checked.setups
     evaluation = Evaluation(submission)
 
-    planned = {setup: main_jobs(submission, setup, budget, protocol.sha256, request.device) for setup, _ in setups}
+    planned = {setup: main_jobs(submission, setup, budget, protocol, request.device) for setup, _ in setups}
     done = _run([job for jobs in planned.values() for job in jobs], executor, progress, "training and attacks", evaluation.failures)
     complete = {setup: [done[job.key] for job in jobs] for setup, jobs in planned.items() if all(job.key in done for job in jobs)}
 
     membership_plan = {}
     for setup, records in complete.items():
         chosen = {rotation: select([r for r in records if r["spec"]["rotation"] == rotation])[0] for rotation in range(budget.rotations)}
-        membership_plan[setup] = membership_jobs(submission, setup, budget, protocol.sha256, request.device, chosen)
+        membership_plan[setup] = membership_jobs(submission, setup, budget, protocol, request.device, chosen)
     done_mi = _run([job for jobs in membership_plan.values() for job in jobs], executor, progress, "membership", evaluation.failures)
 
     corpora = {setup: corpus for setup, corpus in setups}
@@ -170,14 +196,17 @@ def evaluate(request: Request, protocol: Protocol, executor: Executor, progress:
             encoder={"name": submission.name, "sha256": submission.sha256, "display_name": submission.display_name},
             protocol={"version": protocol.version, "sha256": protocol.sha256, "budget": request.budget},
             corpus={"name": corpus.name, "content_sha256": corpus.content_sha256, "split_sha256": corpus.split_sha256},
-            modality=setup.modality, task=setup.task, metrics=summary["rotations"], chance_reached=summary["chance_reached"],
+            modality=setup.modality, task=setup.task, metrics=summary["rotations"], seeds=budget.seeds,
+            inversion_margin=protocol.metrics.inversion_margin, chance_reached=summary["chance_reached"],
             config=configs[0] if all(c == configs[0] for c in configs) else {"per_rotation": configs},
             runtime_s=sum(sum(r["timings"].values()) for r in main + membership), device=request.device,
             extra={"submission": submission.metadata(), "synthetic": corpus.name == "synthetic",
                    "jobs": {"main": len(main), "membership": len(membership)},
                    "timings_s": {key: round(sum(r["timings"][key] for r in main + membership), 3)
                                  for key in ("train_s", "embed_s", "attack_s")},
-                   "epochs": [r["epochs"] for r in main]},
+                   "epochs": [r["epochs"] for r in main],
+                   "selection": {"chance_reached": summary["chance_reached_rotations"],
+                                 "gender_uar": summary["gender_uar_rotations"]}},
         )
         evaluation.written.append(write_record(request.results, record))
         evaluation.records.append(record)

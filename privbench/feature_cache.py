@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from privbench.errors import FeatureError
-from privbench.features import filterbank_of_file, speaker_znorm, word_matrix
+from privbench.features import filterbank_of_file, normalise, word_matrix
 from privbench.paths import cache_root
 from privbench.protocol import AudioFeatures, TextFeatures
 from privbench.storage import atomic_directory, atomic_write_bytes, atomic_write_json, canonical_json, sha256_bytes
@@ -98,7 +98,7 @@ def build_audio_store(corpus: str, key: str, table, settings: AudioFeatures,
                 matrices.append(filterbank_of_file(Path(path), settings))
                 if on_utterance:
                     on_utterance()
-            yield list(rows["utterance_id"]), speaker_znorm(matrices, list(rows["speaker"]), settings.z_epsilon)
+            yield list(rows["utterance_id"]), normalise(matrices, list(rows["speaker"]), settings)
 
     _write_store(folder, per_speaker(), settings.num_mel_bins, {"modality": "audio", "key": key, "settings": dataclasses.asdict(settings)})
     return folder

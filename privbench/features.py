@@ -18,7 +18,7 @@ import numpy as np
 import soundfile
 from scipy.signal import resample_poly
 
-from privbench.errors import FeatureError
+from privbench.errors import FeatureError, ProtocolError
 from privbench.protocol import AudioFeatures, TextFeatures, get_protocol
 from privbench.text import lookup_candidates
 
@@ -130,6 +130,20 @@ def speaker_znorm(matrices: Sequence[np.ndarray], speakers: Sequence[str], epsil
         for i in indices:
             normalised[i] = ((matrices[i] - mean) / (std + epsilon)).astype(np.float32)
     return normalised
+
+
+# protocol.toml's features.audio.normalisation -> the function that normalises a corpus' matrices.
+NORMALISATIONS = {"speaker_z": speaker_znorm}
+
+
+def normalise(matrices: Sequence[np.ndarray], speakers: Sequence[str], settings: AudioFeatures) -> list[np.ndarray]:
+    """The protocol's normalisation of a corpus' filterbank matrices (per speaker z-scores)."""
+    try:
+        method = NORMALISATIONS[settings.normalisation]
+    except KeyError:
+        raise ProtocolError(f"protocol.toml: features.audio.normalisation = {settings.normalisation!r} is not one of "
+                            f"{', '.join(NORMALISATIONS)}") from None
+    return method(matrices, speakers, settings.z_epsilon)
 
 
 # ---------------------------------------------------------------- word vectors

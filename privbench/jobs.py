@@ -36,6 +36,7 @@ class JobSpec:
     protocol_sha256: str
     corpus: str
     corpus_sha256: str
+    split_sha256: str
     modality: str
     task: str
     rotation: int
@@ -86,10 +87,12 @@ _CONTEXT: dict[tuple, Any] = {}  # per process: corpus, stores, encoder class, b
 
 
 def _context(spec: JobSpec):
-    """Protocol, corpus, feature stores and encoder class, loaded once per worker process."""
+    """Protocol, corpus, the setup's feature stores and the encoder class, loaded once per worker
+    process. Only the streams the setup uses are opened: an audio setup needs no text features."""
     from privbench.corpora.store import feature_store_folder, load_corpus
     from privbench.errors import SubmissionError
     from privbench.feature_cache import open_store
+    from privbench.interface import MODALITY_STREAMS
     from privbench.protocol import get_protocol
     from privbench.submission import load_encoder_class, read_submission
 
@@ -100,10 +103,13 @@ def _context(spec: JobSpec):
         if submission.sha256 != spec.encoder_sha256:
             raise SubmissionError(f"{spec.encoder_dir} changed while its jobs ran: start the evaluation again")
         corpus = load_corpus(spec.corpus, protocol)
-        stores = {stream: open_store(feature_store_folder(corpus, stream)) for stream in corpus.modalities}
         _CONTEXT.clear()
-        _CONTEXT[fingerprint] = (protocol, corpus, stores, load_encoder_class(submission))
-    return _CONTEXT[fingerprint]
+        _CONTEXT[fingerprint] = (protocol, corpus, {}, load_encoder_class(submission))
+    protocol, corpus, stores, cls = _CONTEXT[fingerprint]
+    for stream in MODALITY_STREAMS[spec.modality]:
+        if stream not in stores:
+            stores[stream] = open_store(feature_store_folder(corpus, stream))
+    return protocol, corpus, stores, cls
 
 
 def _gender(table, ids) -> np.ndarray:
@@ -171,9 +177,9 @@ def _rounded(history: list[dict[str, float]]) -> list[dict[str, float]]:
 
 
 def _worst_gender_uar(validation: dict[str, float]) -> float | None:
-    """The highest validation UAR of the encoder's gender heads (priv-e has one per stream)."""
+    """The validation UAR of the encoder's gender head farthest from chance (priv-e has one per stream)."""
     values = [value for key, value in validation.items() if key.startswith("gender") and key.endswith("_uar")]
-    return max(values) if values else None
+    return max(values, key=lambda value: abs(value - 0.5)) if values else None
 
 
 def _main_job(spec, protocol, table, stores, cls, ids, started) -> dict[str, Any]:

@@ -1,10 +1,14 @@
 """The leaderboard: result records -> ranked tables, a static HTML site and LEADERBOARD.md.
 
 Records are grouped by protocol (version and sha256), budget, corpus, task and
-modality; only records of one group are ever ranked together. Per group:
-significance against `general` and "statistically tied with the best" per
-column (paired t-tests over rotations, Benjamini-Hochberg over the group's
-table, as PROTOCOL.md section 7), and the Pareto front in (U, P).
+modality; only records of one group are ever ranked together. Per group, with
+stats.compare (paired t-tests over rotations, Benjamini-Hochberg over the
+group's table, PROTOCOL.md section 7): marks against the reference model
+(`general`), and a best value shown in bold only when it is significantly
+better than every other row's (with five rotations most differences are not
+significant, and the page says so). Rankings, best values and the Pareto front
+in (U, P) use ranked values: an inverted attack counts as chance (section 6),
+while the shown value stays the measured one, flagged †k.
 """
 
 from __future__ import annotations
@@ -19,20 +23,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from privbench.records import read_records
-from privbench.stats import HIGHER_IS_BETTER, compare_table
+from privbench.metric_defs import BY_NAME
+from privbench.protocol import Significance, get_protocol
+from privbench.records import cell, inverted_count, read_records, values
+from privbench.stats import compare
 from privbench.storage import atomic_write_text
 
-COLUMNS = (("U", "uar"), ("U(M)", "uar_male"), ("U(F)", "uar_female"), ("gap", "gap"), ("L", "leakage"), ("P", "privacy"),
-           ("P-worst", "privacy_worst"), ("MI", "membership"), ("MI-AUC", "membership_auc"))
-REFERENCE = "general"
+COLUMN_METRICS = ("uar", "uar_male", "uar_female", "gap", "leakage", "privacy", "privacy_worst", "membership",
+                  "membership_speaker")
+COLUMNS = tuple((BY_NAME[name].header, name) for name in COLUMN_METRICS)
 
 
 @dataclass
 class Row:
     record: Mapping[str, Any]
-    marks: dict[str, str] = field(default_factory=dict)  # metric -> "+" / "-" against general
-    tied_best: set[str] = field(default_factory=set)  # metrics where it is best or tied with the best
+    marks: dict[str, str] = field(default_factory=dict)  # metric -> "+" / "-" against the reference model
+    clear_best: set[str] = field(default_factory=set)  # metrics where it is significantly better than every other row
     pareto: bool = False
 
     @property
@@ -40,7 +46,19 @@ class Row:
         return self.record["encoder"]["name"]
 
     def value(self, metric: str) -> float | None:
+        """The measured mean (what is shown)."""
         return self.record["metrics"].get(metric, {}).get("mean")
+
+    def sd(self, metric: str) -> float | None:
+        return self.record["metrics"].get(metric, {}).get("sd")
+
+    def inverted(self, metric: str) -> int:
+        return inverted_count(self.record, metric)
+
+    def ranked(self, metric: str) -> float | None:
+        """The mean the rankings use: inverted rotations count as chance."""
+        numbers = [v for v in values(self.record, metric) or [] if v is not None]
+        return sum(numbers) / len(numbers) if numbers else None
 
 
 @dataclass
@@ -52,6 +70,7 @@ class Group:
     task: str
     modality: str
     rows: list[Row]
+    any_significant: bool = False  # whether any comparison of the group's table is significant
 
     @property
     def key(self) -> str:
@@ -62,7 +81,8 @@ class Group:
         return f"{self.corpus} / {self.task} / {self.modality} (budget {self.budget}, protocol {self.protocol_version} {self.protocol_sha256[:8]})"
 
 
-def group_records(records: Sequence[Mapping[str, Any]]) -> list[Group]:
+def group_records(records: Sequence[Mapping[str, Any]], significance: Significance | None = None) -> list[Group]:
+    significance = significance or get_protocol().significance
     groups: dict[tuple, list[Row]] = defaultdict(list)
     for record in records:
         key = (record["protocol"]["version"], record["protocol"]["sha256"], record["protocol"]["budget"],
@@ -70,7 +90,7 @@ def group_records(records: Sequence[Mapping[str, Any]]) -> list[Group]:
         groups[key].append(Row(record))
     result = [Group(*key, rows=sorted(rows, key=lambda r: r.name)) for key, rows in sorted(groups.items())]
     for group in result:
-        annotate(group)
+        annotate(group, significance)
     return result
 
 
@@ -84,39 +104,36 @@ def pareto_front(points: Mapping[str, tuple[float, float]]) -> set[str]:
     return front
 
 
-def annotate(group: Group, alpha: float = 0.05) -> None:
-    """Marks against general, ties with the best per column, and the Pareto front, in place."""
+def annotate(group: Group, significance: Significance) -> None:
+    """Marks against the reference, clearly best values per column, and the Pareto front, in place."""
     rows = {row.name: row for row in group.rows}
     cells = {}
-    reference = rows.get(REFERENCE)
+    reference = rows.get(significance.reference_model)
     for row in group.rows:
-        for _, metric in COLUMNS:
+        for metric in COLUMN_METRICS:
             if reference is not None and row is not reference and metric in row.record["metrics"] and metric in reference.record["metrics"]:
-                cells[("vs-general", row.name, metric)] = (metric, row.record["metrics"][metric]["rotations"],
-                                                           reference.record["metrics"][metric]["rotations"])
+                cells[("vs-reference", row.name, metric)] = cell(row.record, reference.record, metric)
     best: dict[str, Row] = {}
-    for _, metric in COLUMNS:
-        higher = HIGHER_IS_BETTER.get(metric)
-        candidates = [row for row in group.rows if row.value(metric) is not None]
-        if higher is None or not candidates:
+    for metric in COLUMN_METRICS:
+        higher = BY_NAME[metric].higher_is_better
+        candidates = [row for row in group.rows if row.ranked(metric) is not None]
+        if higher is None or len(candidates) < 2:
             continue
-        best[metric] = max(candidates, key=lambda row: row.value(metric) if higher else -row.value(metric))
-        best[metric].tied_best.add(metric)
+        best[metric] = max(candidates, key=lambda row: row.ranked(metric) if higher else -row.ranked(metric))
         for row in candidates:
             if row is not best[metric]:
-                cells[("vs-best", row.name, metric)] = (metric, row.record["metrics"][metric]["rotations"],
-                                                        best[metric].record["metrics"][metric]["rotations"])
-    comparisons = compare_table(cells, alpha)
+                cells[("vs-best", row.name, metric)] = cell(row.record, best[metric].record, metric)
+    comparisons = compare(cells, significance)
+    group.any_significant = any(c.significant for c in comparisons.values())
     for (kind, name, metric), comparison in comparisons.items():
-        if kind == "vs-general" and comparison.mark:
+        if kind == "vs-reference" and comparison.mark:
             rows[name].marks[metric] = comparison.mark
-    for (kind, name, metric) in cells:
-        if kind == "vs-best":
-            comparison = comparisons.get((kind, name, metric))
-            if comparison is not None and not comparison.significant:
-                rows[name].tied_best.add(metric)
-    points = {row.name: (row.value("uar"), row.value("privacy")) for row in group.rows
-              if row.value("uar") is not None and row.value("privacy") is not None}
+    for metric, row in best.items():
+        others = [comparisons[key] for key in comparisons if key[0] == "vs-best" and key[2] == metric]
+        if others and all(c.significant for c in others):
+            row.clear_best.add(metric)
+    points = {row.name: (row.ranked("uar"), row.ranked("privacy")) for row in group.rows
+              if row.ranked("uar") is not None and row.ranked("privacy") is not None}
     for name in pareto_front(points):
         rows[name].pareto = True
 
@@ -142,8 +159,8 @@ def tradeoff_svg(group: Group, paper: Mapping[str, tuple[float, float]]) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    points = {row.name: (row.value("uar"), row.value("privacy")) for row in group.rows
-              if row.value("uar") is not None and row.value("privacy") is not None}
+    points = {row.name: (row.ranked("uar"), row.ranked("privacy")) for row in group.rows
+              if row.ranked("uar") is not None and row.ranked("privacy") is not None}
     figure, axes = plt.subplots(figsize=(4.2, 3.2), dpi=100)
     for name, (u, p) in points.items():
         axes.scatter([p], [u], color="#1f5fa8", zorder=3)
@@ -178,6 +195,7 @@ def _environment(templates: Path):
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(templates), autoescape=jinja2.select_autoescape(["html"]),
                                      undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     environment.filters["num"] = lambda value: "-" if value is None else f"{value:.3f}"
+    environment.filters["meansd"] = mean_sd
     environment.globals["safe_url"] = safe_url
     environment.globals["columns"] = COLUMNS
     return environment
@@ -191,8 +209,16 @@ def _markdown_environment(templates: Path):
     # Markdown is not HTML: escape what would break a table cell or become markup.
     environment.filters["cell"] = lambda value: html.escape(str(value)).replace("|", "\\|").replace("\n", " ")
     environment.filters["num"] = lambda value: "-" if value is None else f"{value:.3f}"
+    environment.filters["meansd"] = mean_sd
     environment.globals["columns"] = COLUMNS
     return environment
+
+
+def mean_sd(row: Row, metric: str) -> str:
+    value, sd = row.value(metric), row.sd(metric)
+    if value is None:
+        return "-"
+    return f"{value:.3f}" + ("" if sd is None else f" ± {sd:.3f}")
 
 
 def encoder_page(name: str) -> str:

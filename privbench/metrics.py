@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from privbench.errors import ProtocolError
+
 
 def uar(truth: np.ndarray, predicted: np.ndarray) -> float:
     """Mean recall over the classes present in `truth` (nan when `truth` is empty)."""
@@ -32,3 +34,32 @@ def utility(truth: np.ndarray, predicted: np.ndarray, gender: np.ndarray, gender
               "uar_female": uar(np.asarray(truth)[female], np.asarray(predicted)[female])}
     scores["gap"] = scores["uar_female"] - scores["uar_male"]
     return scores
+
+
+def inverse_frequency_weights(labels: np.ndarray, classes: int) -> np.ndarray:
+    """Inverse class frequency, mean 1 over the classes present; absent classes (and label -1) weigh 0."""
+    labels = np.asarray(labels)
+    counts = np.bincount(labels[labels >= 0], minlength=classes).astype(np.float64)
+    weights = np.zeros(classes)
+    present = counts > 0
+    weights[present] = 1.0 / counts[present]
+    weights[present] /= weights[present].mean()
+    return weights
+
+
+def uniform_weights(labels: np.ndarray, classes: int) -> np.ndarray:
+    """Every class weighs 1 (an unweighted cross-entropy)."""
+    return np.ones(classes)
+
+
+# protocol.toml's names for class weightings: training.class_weights and attacker.loss.
+CLASS_WEIGHTINGS = {"inverse_frequency_mean_one": inverse_frequency_weights, "balanced_cross_entropy": inverse_frequency_weights,
+                    "cross_entropy": uniform_weights}
+
+
+def class_weighting(name: str, where: str):
+    """The class weighting a protocol key names; an unknown name is one line naming the key."""
+    try:
+        return CLASS_WEIGHTINGS[name]
+    except KeyError:
+        raise ProtocolError(f"protocol.toml: {where} = {name!r} is not one of {', '.join(CLASS_WEIGHTINGS)}") from None

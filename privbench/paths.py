@@ -45,8 +45,8 @@ def splits_dir() -> Path:
 
 # The modules a job's numbers depend on. A change to any of them makes every
 # cached job stale; a change elsewhere (the CLI, reports, docs) does not.
-JOB_MODULES = ("attacks.py", "blocks.py", "interface.py", "jobs.py", "membership.py", "metrics.py",
-               "paper_encoder.py", "recipe.py", "setup_data.py")
+JOB_MODULES = ("anonymise.py", "attacks.py", "blocks.py", "csrc/gru_cpu.cpp", "features.py", "gru.py", "interface.py",
+               "jobs.py", "membership.py", "metrics.py", "paper_encoder.py", "recipe.py", "setup_data.py")
 
 
 @functools.cache

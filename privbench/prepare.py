@@ -78,3 +78,31 @@ def prepare_corpus(name: str, protocol: Protocol, root: Path | None = None, word
         notes.append(f"--word2vec ignored: {name} has no transcripts")
     remember(corpus, protocol, stores)
     return Prepared(corpus, stores, notes)
+
+
+def needs_generating(name: str, protocol: Protocol) -> bool:
+    """Whether `name` is the embedded synthetic corpus and has not been prepared yet in this
+    protocol's design (a corpus of an older design is made anew)."""
+    from privbench.corpora.store import remembered_root
+
+    adapter = adapter_for(name, protocol)
+    if adapter.kind != "synthetic":
+        return False
+    remembered = remembered_root(name)
+    return remembered is None or not adapter.is_current(remembered, protocol)
+
+
+def ensure_prepared(name: str, protocol: Protocol, note: Callable[[str], None] = lambda text: None,
+                    progress: PrepareProgress | None = None) -> None:
+    """The synthetic corpus is generated and prepared on first use; others must be prepared by the user
+    (load_corpus says how, in one line)."""
+    if needs_generating(name, protocol):
+        note(f"generating and preparing the synthetic corpus first ({generation_size(protocol)}); later runs reuse it")
+        prepare_corpus(name, protocol, progress=progress)
+
+
+def generation_size(protocol: Protocol) -> str:
+    size = protocol.synthetic
+    speakers = size.speakers_female + size.speakers_male
+    # The time is what `privbench prepare synthetic` measured on a 2-core machine (docs/performance.md).
+    return f"{speakers} speakers, {speakers * size.utterances_per_speaker} utterances, about a minute on 2 cores"

@@ -51,7 +51,6 @@ class CorpusRules:
     edges: tuple[float, float]  # low = [scale_min, e0], mid = (e0, e1], high = (e1, scale_max]
     modalities: tuple[str, ...]
     folds: str  # "session" (IEMOCAP) or "greedy" (section 3)
-    licensed: bool
     require_known_gender: bool = False
     min_duration_s: float | None = None
     max_duration_s: float | None = None
@@ -102,8 +101,8 @@ class Folds:
 @dataclass(frozen=True)
 class Setups:
     tasks: tuple[str, ...]
-    modalities: tuple[str, ...]
     baselines: tuple[str, ...]
+    modalities: dict[str, tuple[str, ...]]  # modality -> the feature streams its batches carry
 
 
 @dataclass(frozen=True)
@@ -138,11 +137,10 @@ class Training:
     rho: float
     epsilon: float
     batch_size: int
-    max_epochs: int
     early_stopping_patience: int
     class_weights: str
-    gender_chance_tolerance: float
-    seeds: int
+    gender_chance_tolerance: float  # two-sided: |UAR - 0.5| <= this
+    configuration_draw_seed: int
     default_config: ModelConfig
     grid: ModelGrid
 
@@ -156,10 +154,14 @@ class Attacker:
     max_epochs: int
     early_stopping_patience: int
     loss: str
+    batch_size: int
+    families: tuple[str, ...]
+    knn_neighbours: tuple[int, ...]
 
 
 @dataclass(frozen=True)
 class Membership:
+    fold_roles: tuple[str, ...]  # per fold ordered from the rotation's: "train", "attacker" (s4), "score" (s5)
     selected_speaker_fraction: float
     added_utterance_fraction: float
     encoder_validation_fraction: float
@@ -168,11 +170,36 @@ class Membership:
 
 
 @dataclass(frozen=True)
+class Metrics:
+    inversion_margin: float
+
+
+@dataclass(frozen=True)
 class Significance:
     test: str
     correction: str
     alpha: float
+    min_pairs: int
     reference_model: str
+    table_references: dict[str, str]  # table id -> its reference model, where not reference_model
+    equivalence_margin: float
+    equivalence_confidence: float
+
+    def reference_for(self, table: str | None = None) -> str:
+        return self.table_references.get(table or "", self.reference_model)
+
+
+@dataclass(frozen=True)
+class McAdams:
+    coefficient: float
+    lpc_order: int
+    window_ms: float
+    shift_ms: float
+
+
+@dataclass(frozen=True)
+class Anonymisation:
+    mcadams: McAdams
 
 
 @dataclass(frozen=True)
@@ -189,6 +216,7 @@ class Budget:
 class SyntheticSpeakers:
     pitch_mean: dict[str, float]
     pitch_sd: float
+    utterance_pitch_sd: float  # each utterance's own pitch offset, unrelated to emotion
     range_min: float
     range_max: float
     rate_mean: float
@@ -237,6 +265,7 @@ class Synthetic:
     utterances_per_speaker: int
     min_duration_s: float
     max_duration_s: float
+    silence_s: tuple[float, float]  # leading and trailing silence around the speech, each drawn uniformly
     language: str
     variants_female: tuple[str, ...]
     variants_male: tuple[str, ...]
@@ -263,7 +292,9 @@ class Protocol:
     training: Training
     attacker: Attacker
     membership: Membership
+    metrics: Metrics
     significance: Significance
+    anonymisation: Anonymisation
     budgets: dict[str, Budget]
     synthetic: Synthetic
     path: Path = Path()
@@ -362,6 +393,20 @@ def _check_derived_labels(protocol: Protocol) -> None:
                     raise ProtocolError(f"{where}.{task}.{category} = {label!r}; use one of {', '.join(protocol.labels.classes)}")
 
 
+def _check_roles(protocol: Protocol) -> None:
+    """Membership fold roles: one per fold, D1 = "train", exactly one s4 ("attacker") and one s5 ("score");
+    modalities name known streams."""
+    roles = protocol.membership.fold_roles
+    if (len(roles) != protocol.folds.count or roles.count("attacker") != 1 or roles.count("score") != 1
+            or set(roles) - {"train", "attacker", "score"}):
+        raise ProtocolError(f"protocol.toml: membership.fold_roles = {list(roles)} must give each of the {protocol.folds.count} "
+                            "folds a role: \"train\", and exactly one \"attacker\" (s4) and one \"score\" (s5)")
+    for modality, streams in protocol.setups.modalities.items():
+        unknown = sorted(set(streams) - {"audio", "text"})
+        if not streams or unknown:
+            raise ProtocolError(f"protocol.toml: setups.modalities.{modality} = {list(streams)}: streams are audio and text")
+
+
 def load_protocol(path: Path) -> Protocol:
     """Read and check a protocol file; the result records the file's sha256."""
     try:
@@ -374,6 +419,7 @@ def load_protocol(path: Path) -> Protocol:
         raise ProtocolError(f"{path} is not valid TOML: {error}") from None
     protocol = _build(Protocol, table, "")
     _check_derived_labels(protocol)
+    _check_roles(protocol)
     return dataclasses.replace(protocol, path=path, sha256=hashlib.sha256(raw).hexdigest())
 
 

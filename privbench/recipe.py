@@ -6,14 +6,17 @@ head names the label it learns ("gender" or "speaker"). The recipe:
 
 - loss = sum over heads of cross-entropy weighted by inverse class frequency
   in the training set, normalised to mean 1 over the classes present;
-- RMSProp with Keras' defaults (lr, rho, epsilon from protocol.toml), batch
+- the optimiser `training.optimizer` names (RMSProp with Keras' defaults: lr,
+  rho, epsilon from protocol.toml), batch
   size from protocol.toml (the LabelledSet's batches);
 - at most `spec.max_epochs` epochs; stop when the validation emotion loss has
   not improved for `early_stopping_patience` epochs;
 - keep the best epoch: the lowest validation emotion loss, and for a network
-  with gender adversaries only among epochs whose every gender head has
-  validation UAR <= 0.5 + tolerance; when none has, the epoch with the lowest
-  gender UAR, and `chance_reached` False.
+  with gender adversaries only among epochs whose every gender head is at
+  chance on validation, two-sided: |UAR - 0.5| <= tolerance (a head at 0.2 is
+  confidently wrong: flipping it recovers gender, so it is not at chance);
+  when no epoch is, the epoch whose farthest head is closest to 0.5, and
+  `chance_reached` False.
 
 The validation emotion loss uses the training set's class weights **[decided]**,
 so it measures the objective that training minimises.
@@ -29,18 +32,28 @@ import torch
 from torch import nn
 
 from privbench.blocks import batch_tensors
+from privbench.errors import ProtocolError
 from privbench.interface import EncoderSpec, FitReport, LabelledSet
-from privbench.metrics import uar
+from privbench.metrics import class_weighting, uar
 
 
-def class_weights(labels: np.ndarray, classes: int) -> torch.Tensor:
-    """Inverse class frequency, mean 1 over the classes present; absent classes weigh 0."""
-    counts = np.bincount(labels[labels >= 0], minlength=classes).astype(np.float64)
-    weights = np.zeros(classes)
-    present = counts > 0
-    weights[present] = 1.0 / counts[present]
-    weights[present] /= weights[present].mean()
-    return torch.tensor(weights, dtype=torch.float32)
+def class_weights(labels: np.ndarray, classes: int, weighting: str = "inverse_frequency_mean_one") -> torch.Tensor:
+    """The protocol's class weights (`training.class_weights`): by default inverse class frequency,
+    mean 1 over the classes present; absent classes weigh 0."""
+    return torch.tensor(class_weighting(weighting, "training.class_weights")(labels, classes), dtype=torch.float32)
+
+
+# protocol.toml's training.optimizer -> the optimiser, built from the training settings.
+OPTIMISERS = {"rmsprop": lambda parameters, training: torch.optim.RMSprop(parameters, lr=training.learning_rate,
+                                                                          alpha=training.rho, eps=training.epsilon)}
+
+
+def optimiser_for(parameters, training) -> torch.optim.Optimizer:
+    try:
+        build = OPTIMISERS[training.optimizer]
+    except KeyError:
+        raise ProtocolError(f"protocol.toml: training.optimizer = {training.optimizer!r} is not one of {', '.join(OPTIMISERS)}") from None
+    return build(parameters, training)
 
 
 @dataclass(frozen=True)
@@ -55,16 +68,21 @@ def _epoch_state(network: nn.Module) -> dict[str, torch.Tensor]:
     return {name: value.detach().clone() for name, value in network.state_dict().items()}
 
 
+def chance_distance(gender_uars) -> float:
+    """How far the farthest gender head is from chance: max |UAR - 0.5| (section 5, two-sided)."""
+    return max(abs(value - 0.5) for value in gender_uars)
+
+
 def _select(history: list[dict[str, float]], gender_heads: list[str], tolerance: float) -> tuple[int, bool | None]:
     """Index of the epoch to keep, and chance_reached (None without a gender adversary)."""
     losses = [epoch["valid_emotion_loss"] for epoch in history]
     if not gender_heads:
         return int(np.argmin(losses)), None
-    worst_gender = [max(epoch[f"valid_{head}_uar"] for head in gender_heads) for epoch in history]
-    at_chance = [i for i, value in enumerate(worst_gender) if value <= 0.5 + tolerance]
+    distance = [chance_distance([epoch[f"valid_{head}_uar"] for head in gender_heads]) for epoch in history]
+    at_chance = [i for i, value in enumerate(distance) if value <= tolerance]
     if at_chance:
         return min(at_chance, key=lambda i: (losses[i], i)), True
-    return int(np.argmin(worst_gender)), False
+    return int(np.argmin(distance)), False
 
 
 def train_network(network: nn.Module, heads: Mapping[str, Head], forward: Callable[[dict], dict[str, torch.Tensor]],
@@ -78,8 +96,9 @@ def train_network(network: nn.Module, heads: Mapping[str, Head], forward: Callab
     recipe = spec.training
     device = torch.device(spec.device)
     network.to(device)
-    weights = {name: class_weights(train.labels(head.label), head.classes).to(device) for name, head in heads.items()}
-    optimiser = torch.optim.RMSprop(network.parameters(), lr=recipe.learning_rate, alpha=recipe.rho, eps=recipe.epsilon)
+    weights = {name: class_weights(train.labels(head.label), head.classes, recipe.class_weights).to(device)
+               for name, head in heads.items()}
+    optimiser = optimiser_for(network.parameters(), recipe)
     gender_heads = [name for name, head in heads.items() if head.label == "gender"]
 
     history: list[dict[str, float]] = []

@@ -1,8 +1,9 @@
-"""The terminal summary of an evaluation: one row per corpus x modality x task, marked against `general`.
+"""The terminal summary of an evaluation: one row per corpus x modality x task, marked against the reference.
 
-Marks follow PROTOCOL.md section 7: "+" when the model is significantly better
-than `general` on that metric (paired t-test over rotations, Benjamini-Hochberg
-over the whole table), "-" when significantly worse.
+Marks follow PROTOCOL.md section 7 (stats.compare): "+" when the model is
+significantly better than the reference model (`general`) on that metric,
+"-" when significantly worse; "†k" flags an attack inverted in k rotations
+(counted as chance in the comparison).
 """
 
 from __future__ import annotations
@@ -10,11 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from privbench.records import read_record, record_path
-from privbench.stats import Comparison, compare_table
+from privbench.metric_defs import BY_NAME
+from privbench.protocol import Significance
+from privbench.records import cell, read_record, record_path
+from privbench.stats import Comparison, compare
+from privbench.tables import format_value
 
-COLUMNS = (("U", "uar"), ("U(M)", "uar_male"), ("U(F)", "uar_female"), ("gap", "gap"), ("L", "leakage"),
-           ("P", "privacy"), ("P-worst", "privacy_worst"), ("MI", "membership"), ("MI-spk", "membership_speaker"))
+SUMMARY_METRICS = ("uar", "uar_male", "uar_female", "gap", "leakage", "privacy", "privacy_worst", "membership",
+                   "membership_speaker")
+HEADERS = tuple(BY_NAME[name].header for name in SUMMARY_METRICS)
 
 
 def reference_record(results: Path, record: dict[str, Any], reference: str) -> dict[str, Any] | None:
@@ -28,27 +33,24 @@ def reference_record(results: Path, record: dict[str, Any], reference: str) -> d
     return other if same else None
 
 
-def significance(records: list[dict[str, Any]], results: Path, reference: str, alpha: float) -> dict[tuple, Comparison]:
+def significance(records: list[dict[str, Any]], results: Path, settings: Significance) -> dict[tuple, Comparison]:
     """(record index, metric) -> comparison with the reference, corrected over all these records' cells."""
     cells = {}
     for index, record in enumerate(records):
-        other = reference_record(results, record, reference)
+        other = reference_record(results, record, settings.reference_model)
         if other is None:
             continue
-        for _, metric in COLUMNS:
+        for metric in SUMMARY_METRICS:
             if metric in record["metrics"] and metric in other["metrics"]:
-                cells[(index, metric)] = (metric, record["metrics"][metric]["rotations"], other["metrics"][metric]["rotations"])
-    return compare_table(cells, alpha)
+                cells[(index, metric)] = cell(record, other, metric)
+    return compare(cells, settings)
 
 
 def summary_rows(records: list[dict[str, Any]], comparisons: dict[tuple, Comparison]) -> list[list[str]]:
     rows = []
     for index, record in sorted(enumerate(records), key=lambda item: (item[1]["corpus"]["name"], item[1]["modality"], item[1]["task"])):
         row = [record["corpus"]["name"], record["modality"], record["task"]]
-        for _, metric in COLUMNS:
-            value = record["metrics"].get(metric, {}).get("mean")
-            mark = comparisons[(index, metric)].mark if (index, metric) in comparisons else ""
-            row.append("-" if value is None else f"{value:.3f}{mark}")
+        row += [format_value(record, metric, comparisons.get((index, metric)), digits=3) for metric in SUMMARY_METRICS]
         row.append({True: "yes", False: "NO", None: "n/a"}[record["chance_reached"]])
         rows.append(row)
     return rows

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from privbench.corpora.registry import adapter_for
-from privbench.corpora.store import load_corpus, prepared_names
-from privbench.evaluate import Progress, Request, check_request, evaluate
+from privbench.corpora.store import load_corpus
+from privbench.prepare import ensure_prepared, needs_generating
+from privbench.evaluate import NotGenerated, Progress, Request, check_request, evaluate
 from privbench.executor import Executor
 from privbench.findings import findings, findings_markdown
 from privbench.jobs import read_job
@@ -37,24 +37,20 @@ def table_ids(choice: str) -> list[str]:
     return list(TABLE_IDS) if choice == "all" else [choice]
 
 
-def _ensure_prepared(corpus: str, protocol: Protocol, note: Callable[[str], None]) -> None:
-    """The synthetic corpus is generated and prepared on first use; others must be prepared by the user."""
-    if corpus in prepared_names() or adapter_for(corpus, protocol).kind != "synthetic":
-        return
-    from privbench.prepare import prepare_corpus
-
-    note("generating and preparing the synthetic corpus (about 30 s on 2 cores)")
-    prepare_corpus(corpus, protocol)
+def specs_for(protocol: Protocol):
+    return table_specs(protocol.training.grid.lambda_, protocol.training.default_config.lambda_)
 
 
 def plan(ids: Sequence[str], corpora: Sequence[str], protocol: Protocol) -> list[Planned]:
     """Every evaluation the tables need, merged per (model, corpus)."""
-    specs = table_specs(protocol.training.grid.lambda_)
+    specs = specs_for(protocol)
     merged: dict[tuple[str, str], Planned] = {}
     for corpus in corpora:
-        corpus_setups = load_corpus(corpus, protocol).setups
+        corpus_setups = (NotGenerated.from_protocol(corpus, protocol) if needs_generating(corpus, protocol)
+                         else load_corpus(corpus, protocol)).setups
         for table_id in ids:
-            for planned in plan_table(specs[table_id], corpus, corpus_setups):
+            reference = protocol.significance.reference_for(table_id)
+            for planned in plan_table(specs[table_id], corpus, corpus_setups, reference):
                 key = (planned.model.name, corpus)
                 if key in merged:
                     old = merged[key]
@@ -65,7 +61,7 @@ def plan(ids: Sequence[str], corpora: Sequence[str], protocol: Protocol) -> list
 
 
 def request_for(planned: Planned, budget: str, device: str, results: Path, baselines: Path) -> Request:
-    variant = {} if planned.model.lambda_ is None else {"lambda": planned.model.lambda_}
+    variant = {"lambda": planned.model.lambda_} if planned.model.variant else {}
     return Request(baselines / planned.model.baseline, (planned.corpus,), planned.modalities, planned.tasks, budget, device,
                    results, variant_name=planned.model.name if variant else None, variant_config=variant)
 
@@ -78,12 +74,12 @@ def count_jobs(requests: Sequence[Request], protocol: Protocol) -> dict[str, Any
     total = cached = 0
     seconds: list[float] = []
     for request in requests:
-        checked = check_request(request, protocol)
+        checked = check_request(request, protocol, planning=True)
         b = protocol.budget(request.budget)
         for setup, _ in checked.setups:
-            jobs = main_jobs(checked.submission, setup, b, protocol.sha256, request.device)
+            jobs = main_jobs(checked.submission, setup, b, protocol, request.device)
             chosen = {r: dict(checked.submission.config) for r in range(b.rotations)}
-            jobs += membership_jobs(checked.submission, setup, b, protocol.sha256, request.device, chosen)
+            jobs += membership_jobs(checked.submission, setup, b, protocol, request.device, chosen)
             for job in jobs:
                 total += 1
                 record = read_job(job)
@@ -115,7 +111,7 @@ def reproduce(ids: Sequence[str], corpora: Sequence[str], budget: str, protocol:
               progress_for: Callable[[str], Progress] | None = None, note: Callable[[str], None] = lambda text: None) -> Reproduction:
     protocol.budget(budget)
     for corpus in corpora:
-        _ensure_prepared(corpus, protocol, note)
+        ensure_prepared(corpus, protocol, note)
     planned = plan(ids, corpora, protocol)
     requests = [request_for(p, budget, device, results, baselines) for p in planned]
     checked = [check_request(request, protocol, note) for request in requests]  # refuse before training anything
@@ -129,21 +125,22 @@ def reproduce(ids: Sequence[str], corpora: Sequence[str], budget: str, protocol:
         outcome.failures.extend(evaluation.failures)
 
     paper = read_paper_values(protocol.path.parent / "reference" / "paper_tables.csv")
-    paper_corpora = sorted({corpus for (_, _, _, corpus, _, _) in paper})  # the corpora the paper reports
-    specs = table_specs(protocol.training.grid.lambda_)
-    alpha = protocol.significance.alpha
+    specs = specs_for(protocol)
+    significance = protocol.significance
     for corpus in corpora:
         mine = _matching_records(results, records, corpus, budget, protocol)
         for table_id in ids:
             spec = specs[table_id]
-            text = render_table(spec, corpus, budget, mine, paper, table_comparisons(spec, corpus, mine, alpha), paper_corpora)
+            comparisons = table_comparisons(spec, corpus, mine, significance)
+            text = render_table(spec, corpus, budget, mine, paper, comparisons, significance.reference_for(table_id))
             outcome.tables[(table_id, corpus)] = text
             path = reports / f"table-{table_id}-{corpus}-{budget}.md"
             atomic_write_text(path, text)
             outcome.reports.append(path)
         note_text = ("The synthetic corpus is eSpeak NG speech made by privbench: these verdicts test the tool, "
                      "not the paper's claims about real emotional speech." if corpus == "synthetic" else "")
-        text = f"# Findings on {corpus}, budget {budget}\n\n" + findings_markdown(findings(mine, alpha), note_text)
+        questions, extra = findings(mine, significance, protocol.training.grid.lambda_, protocol.training.default_config.lambda_)
+        text = f"# Findings on {corpus}, budget {budget}\n\n" + findings_markdown(questions, extra, note_text)
         outcome.findings[corpus] = text
         path = reports / f"findings-{corpus}-{budget}.md"
         atomic_write_text(path, text)

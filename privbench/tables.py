@@ -1,10 +1,14 @@
 """The paper's tables: what each needs (the plan) and how it is laid out (the renderer).
 
-A table is data: its tasks, modalities, models and, per model, the metric
-columns the paper prints. `plan_table` lists the evaluations a table needs
-on a corpus; `render_table` lays measured records out in the paper's rows and
-columns, each cell "measured[mark] (published)" with the published value from
-benchmark/reference/paper_tables.csv, or a dash where the paper has none.
+A table is data: its tasks, modalities, row keys and, per model, the metric
+columns in the paper's order (Table 1: General L, U(M), U(F), U, P, MI and the
+privacy model U(M), U(F), U, P, MI; Tables 2 and 3: U, P, MI per model).
+`plan_table` lists the evaluations a table needs on a corpus; `render_table`
+lays measured records out in those rows and columns, each cell "mean ± sd"
+with its significance mark against the table's reference model, inverted
+attacks and chance shortfalls flagged, and the published value of
+benchmark/reference/paper_tables.csv beside it where the paper has the corpus.
+On any other corpus the paper's rows follow in a separate, labelled block.
 """
 
 from __future__ import annotations
@@ -15,31 +19,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from privbench.stats import Comparison, compare_table
+from privbench.metric_defs import BY_NAME
+from privbench.protocol import Significance
+from privbench.records import cell, inverted_count
+from privbench.stats import Comparison, compare
 
 ALL_MODALITIES = ("audio", "text", "multimodal")
-METRIC_HEADERS = {"uar": "U", "uar_male": "U(M)", "uar_female": "U(F)", "leakage": "L", "privacy": "P", "membership": "MI"}
-REFERENCE_MODEL = "general"
 TABLE_IDS = ("1a", "1b", "2", "3", "lambda")
+TITLES = {"general": "General", "priv-c": "Priv-C", "priv-e": "Priv-E", "priv-speaker": "Priv-SpeakerID",
+          "priv-multi": "Privacy-Multiple"}
 
 
 @dataclass(frozen=True)
 class Model:
-    """A column group: a baseline folder, optionally with one configuration value changed."""
+    """A column group: a baseline folder, or a variant of it with another lambda (the lambda study)."""
 
     baseline: str
     columns: tuple[str, ...]
-    lambda_: float | None = None  # the lambda study's variants of priv-c
+    lambda_: float | None = None  # shown in the title (the lambda study)
+    variant: bool = False  # records under "<baseline>-lambda-<value>"; False when lambda_ is the baseline's own
 
     @property
     def name(self) -> str:
-        return self.baseline if self.lambda_ is None else f"{self.baseline}-lambda-{self.lambda_:g}"
+        return f"{self.baseline}-lambda-{self.lambda_:g}" if self.variant else self.baseline
 
     @property
     def title(self) -> str:
-        titles = {"general": "General", "priv-c": "Priv-C", "priv-e": "Priv-E", "priv-speaker": "Priv-SpeakerID",
-                  "priv-multi": "Privacy-Multiple"}
-        return titles[self.baseline] + ("" if self.lambda_ is None else f" (lambda {self.lambda_:g})")
+        return TITLES[self.baseline] + ("" if self.lambda_ is None else f" (lambda {self.lambda_:g})")
 
 
 @dataclass(frozen=True)
@@ -52,26 +58,27 @@ class TableSpec:
     rows: tuple[str, ...]  # the row keys, outermost first: "task", "modality", "corpus"
 
 
-_UTILITY_PRIVACY = ("uar", "uar_male", "uar_female", "privacy", "membership")
+_GENERAL = ("leakage", "uar_male", "uar_female", "uar", "privacy", "membership")
+_PRIVACY = ("uar_male", "uar_female", "uar", "privacy", "membership")
 _SHORT = ("uar", "privacy", "membership")
 
 
-def table_specs(lambdas: Sequence[float]) -> dict[str, TableSpec]:
-    """Every table; the lambda study's values come from the protocol's grid."""
+def table_specs(lambdas: Sequence[float], default_lambda: float) -> dict[str, TableSpec]:
+    """Every table; the lambda study's values come from the protocol's grid, and its default
+    lambda is the baseline itself (one encoder, one configuration, one record)."""
     return {
         "1a": TableSpec("1a", "Table 1a: activation, general vs privacy-preserving (Priv-C)", ("activation",), ALL_MODALITIES,
-                        (Model("general", ("uar", "uar_male", "uar_female", "leakage", "privacy", "membership")),
-                         Model("priv-c", _UTILITY_PRIVACY)), ("modality", "corpus")),
+                        (Model("general", _GENERAL), Model("priv-c", _PRIVACY)), ("modality", "corpus")),
         "1b": TableSpec("1b", "Table 1b: valence, general vs privacy-preserving (Priv-C)", ("valence",), ALL_MODALITIES,
-                        (Model("general", ("uar", "uar_male", "uar_female", "leakage", "privacy", "membership")),
-                         Model("priv-c", _UTILITY_PRIVACY)), ("modality", "corpus")),
+                        (Model("general", _GENERAL), Model("priv-c", _PRIVACY)), ("modality", "corpus")),
         "2": TableSpec("2", "Table 2: unlearning gender per stream (Priv-E) or on the joint representation (Priv-C), multimodal",
                        ("activation", "valence"), ("multimodal",), (Model("priv-e", _SHORT), Model("priv-c", _SHORT)), ("task", "corpus")),
         "3": TableSpec("3", "Table 3: speaker identity (Priv-SpeakerID) and gender + speaker (Privacy-Multiple)",
                        ("activation", "valence"), ALL_MODALITIES,
                        (Model("general", _SHORT), Model("priv-speaker", _SHORT), Model("priv-multi", _SHORT)), ("task", "modality", "corpus")),
         "lambda": TableSpec("lambda", "The lambda study: Priv-C at each reversal strength, audio", ("activation", "valence"), ("audio",),
-                            tuple(Model("priv-c", _SHORT, float(value)) for value in lambdas), ("task", "corpus")),
+                            tuple(Model("priv-c", _SHORT, float(value), variant=float(value) != float(default_lambda))
+                                  for value in lambdas), ("task", "corpus")),
     }
 
 
@@ -85,15 +92,15 @@ class Planned:
     tasks: tuple[str, ...]
 
 
-def plan_table(spec: TableSpec, corpus: str, corpus_modalities: Sequence[str]) -> list[Planned]:
-    """The evaluations of one table on one corpus; `general` is always planned (the
-    reference of the significance marks), even where the table does not show it."""
+def plan_table(spec: TableSpec, corpus: str, corpus_modalities: Sequence[str], reference: str) -> list[Planned]:
+    """The evaluations of one table on one corpus; the table's reference model (of the
+    significance marks) is always planned, even where the table does not show it."""
     modalities = tuple(m for m in spec.modalities if m in corpus_modalities)
     if not modalities:
         return []
     models = list(spec.models)
-    if all(model.name != REFERENCE_MODEL for model in models):
-        models.insert(0, Model(REFERENCE_MODEL, ()))
+    if all(model.name != reference for model in models):
+        models.insert(0, Model(reference, ()))
     return [Planned(model, corpus, modalities, spec.tasks) for model in models]
 
 
@@ -106,6 +113,11 @@ def read_paper_values(path: Path) -> dict[tuple[str, str, str, str, str, str], f
                 for row in csv.DictReader(stream)}
 
 
+def paper_corpora(paper: Mapping[tuple, float]) -> list[str]:
+    """The corpora the paper reports, in the order its tables list them."""
+    return list(dict.fromkeys(corpus for (_, _, _, corpus, _, _) in paper))
+
+
 # ---------------------------------------------------------------- rendering
 
 def find_record(records: Sequence[Mapping[str, Any]], model: str, corpus: str, modality: str, task: str) -> Mapping[str, Any] | None:
@@ -115,57 +127,118 @@ def find_record(records: Sequence[Mapping[str, Any]], model: str, corpus: str, m
     return None
 
 
-def table_comparisons(spec: TableSpec, corpus: str, records: Sequence[Mapping[str, Any]], alpha: float) -> dict[tuple, Comparison]:
-    """Each shown cell against `general`'s record, corrected together (one table)."""
+def table_comparisons(spec: TableSpec, corpus: str, records: Sequence[Mapping[str, Any]],
+                      significance: Significance) -> dict[tuple, Comparison]:
+    """Each shown cell against the table's reference model's record, corrected together (one table)."""
+    reference_model = significance.reference_for(spec.id)
     cells = {}
     for task in spec.tasks:
         for modality in spec.modalities:
-            reference = find_record(records, REFERENCE_MODEL, corpus, modality, task)
+            reference = find_record(records, reference_model, corpus, modality, task)
             if reference is None:
                 continue
             for model in spec.models:
                 record = find_record(records, model.name, corpus, modality, task)
-                if record is None or model.name == REFERENCE_MODEL:
+                if record is None or model.name == reference_model:
                     continue
                 for metric in model.columns:
                     if metric in record["metrics"] and metric in reference["metrics"]:
-                        cells[(model.name, modality, task, metric)] = (
-                            metric, record["metrics"][metric]["rotations"], reference["metrics"][metric]["rotations"])
-    return compare_table(cells, alpha)
+                        cells[(model.name, modality, task, metric)] = cell(record, reference, metric)
+    return compare(cells, significance)
+
+
+def format_value(record: Mapping[str, Any] | None, metric: str, comparison: Comparison | None = None, digits: int = 2) -> str:
+    """"mean ± sd" with its mark (+/-), inverted rotations (†k) and, on P, chance shortfalls (‡k)."""
+    if record is None:
+        return "n/a"
+    entry = record["metrics"].get(metric)
+    if entry is None or entry.get("mean") is None:
+        return "-"
+    text = f"{entry['mean']:.{digits}f}" + (f" ± {entry['sd']:.{digits}f}" if entry.get("sd") is not None else "")
+    text += comparison.mark if comparison else ""
+    inverted = inverted_count(record, metric)
+    if inverted:
+        text += f" †{inverted}"
+    if metric == "privacy":
+        missed = chance_shortfalls(record)
+        if missed:
+            text += f" ‡{missed}"
+    return text
+
+
+def chance_shortfalls(record: Mapping[str, Any]) -> int:
+    """Rotations in which the privacy model's kept epoch did not reach chance on validation."""
+    per_rotation = (record.get("selection") or {}).get("chance_reached")
+    if per_rotation is not None:
+        return sum(1 for reached in per_rotation if reached is False)
+    return 1 if record.get("chance_reached") is False else 0
+
+
+def _header(spec: TableSpec) -> list[str]:
+    return list(spec.rows) + [f"{model.title} {BY_NAME[metric].header}" for model in spec.models for metric in model.columns]
+
+
+def _row_keys(spec: TableSpec, corpora: Sequence[str]):
+    for task in spec.tasks:
+        for modality in spec.modalities:
+            for corpus in corpora:
+                yield task, modality, corpus
 
 
 def render_table(spec: TableSpec, corpus: str, budget: str, records: Sequence[Mapping[str, Any]],
-                 paper: Mapping[tuple, float], comparisons: Mapping[tuple, Comparison], paper_corpora: Sequence[str]) -> str:
+                 paper: Mapping[tuple, float], comparisons: Mapping[tuple, Comparison], reference_model: str) -> str:
     """The table as GitHub-flavoured Markdown, in the paper's layout."""
-    header = [key for key in spec.rows]
-    columns = [(model, metric) for model in spec.models for metric in model.columns]
-    lines = [f"### {spec.title}: {corpus}, budget {budget}", ""]
-    if corpus not in paper_corpora:
-        lines += [f"The paper's numbers are for other data (IEMOCAP, MSP-Improv, MSP-Podcast, MuSE); {corpus} has none, "
-                  "so the published column shows a dash." + (" The synthetic corpus is eSpeak NG speech made by privbench: "
-                                                              "its numbers say nothing about real emotional speech."
-                                                              if corpus == "synthetic" else ""), ""]
-    lines.append("| " + " | ".join(header + [f"{model.title} {METRIC_HEADERS[metric]}" for model, metric in columns]) + " |")
-    lines.append("|" + "---|" * (len(header) + len(columns)))
+    published_corpora = paper_corpora(paper)
+    on_paper_corpus = corpus in published_corpora
     paper_table = spec.id if spec.id != "lambda" else None
-    for task in spec.tasks:
-        for modality in spec.modalities:
-            row = {"task": task, "modality": modality, "corpus": corpus}
-            cells = []
-            for model, metric in columns:
-                record = find_record(records, model.name, corpus, modality, task)
+    header = _header(spec)
+    lines = [f"### {spec.title}: {corpus}, budget {budget}", ""]
+    if not on_paper_corpus:
+        lines += [f"Measured on {corpus}, which the paper does not have; its published rows for its own corpora follow "
+                  "in a separate block below, for reference only." + (" The synthetic corpus is eSpeak NG speech made by "
+                                                                      "privbench: its numbers say nothing about real "
+                                                                      "emotional speech." if corpus == "synthetic" else ""), ""]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for task, modality, _ in _row_keys(spec, [corpus]):
+        cells = []
+        for model in spec.models:
+            record = find_record(records, model.name, corpus, modality, task)
+            for metric in model.columns:
+                text = format_value(record, metric, comparisons.get((model.name, modality, task, metric)))
                 published = paper.get((paper_table, task, modality, corpus, model.baseline, metric)) if paper_table else None
-                measured = record["metrics"].get(metric, {}).get("mean") if record else None
-                if record is None:
-                    text = "n/a"
-                else:
-                    comparison = comparisons.get((model.name, modality, task, metric))
-                    text = "-" if measured is None else f"{measured:.2f}{comparison.mark if comparison else ''}"
-                cells.append(f"{text} ({published:.2f})" if published is not None else f"{text} (-)")
-            if all(cell.startswith("n/a") for cell in cells):
-                continue  # a modality the corpus does not have
-            lines.append("| " + " | ".join([row[key] for key in header] + cells) + " |")
-    lines += ["", "Each cell: measured mean over rotations, then the paper's published value in parentheses. "
-              "+/-: significantly better/worse than General on that metric (paired t-test over rotations, "
-              "Benjamini-Hochberg over this table, adjusted p < 0.05); n/a: no record."]
+                cells.append(f"{text} ({published:.2f})" if published is not None and record is not None else text)
+        if all(text == "n/a" for text in cells):
+            continue  # a modality the corpus does not have
+        keys = {"task": task, "modality": modality, "corpus": corpus}
+        lines.append("| " + " | ".join([keys[key] for key in spec.rows] + cells) + " |")
+    lines += ["", _legend(spec, reference_model, on_paper_corpus)]
+    if not on_paper_corpus and paper_table:
+        lines += ["", *_published_block(spec, paper, published_corpora)]
     return "\n".join(lines) + "\n"
+
+
+def _legend(spec: TableSpec, reference_model: str, on_paper_corpus: bool) -> str:
+    return ("Each cell: mean ± sample sd over rotations (each rotation the mean of its seeds)"
+            + ("; the paper's published value in parentheses" if on_paper_corpus else "")
+            + f". +/-: significantly better/worse than {TITLES.get(reference_model, reference_model)} on that metric "
+            "(paired t-test over rotations, Benjamini-Hochberg over this table, adjusted p < 0.05). "
+            "†k: the attack landed on the wrong side of chance (inverted) in k rotations, counted as chance in comparisons. "
+            "‡k: in k rotations no epoch of the privacy model had its validation gender UAR within the tolerance of 0.5. "
+            "n/a: no record; -: no value.")
+
+
+def _published_block(spec: TableSpec, paper: Mapping[tuple, float], corpora: Sequence[str]) -> list[str]:
+    """The paper's published rows of this table, labelled as such (a corpus the paper does not have)."""
+    header = _header(spec)
+    lines = [f"Published in the paper (Jaiswal & Mower Provost, AAAI 2020, {spec.title.split(':')[0]}), "
+             "on its corpora, for reference only: not measured by privbench.", "",
+             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for task, modality, corpus in _row_keys(spec, corpora):
+        values = [paper.get((spec.id, task, modality, corpus, model.baseline, metric))
+                  for model in spec.models for metric in model.columns]
+        if all(value is None for value in values):
+            continue
+        keys = {"task": task, "modality": modality, "corpus": corpus}
+        lines.append("| " + " | ".join([keys[key] for key in spec.rows]
+                                       + ["-" if value is None else f"{value:.2f}" for value in values]) + " |")
+    return lines

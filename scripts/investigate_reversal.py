@@ -1,148 +1,142 @@
-"""Why does gradient reversal not raise P on the synthetic corpus? The evidence of docs/results-synthetic.md.
+"""Does gradient reversal remove gender, or only fool its own head? The diagnostics of the results pages.
 
-Each subcommand prints a Markdown table; docs/results-synthetic.md quotes them.
+Each subcommand prints a Markdown table that docs/results-synthetic.md and
+docs/results-ravdess.md quote. Input-level figures (gender probes on pooled
+filterbanks, pitch) are scripts/corpus_realism.py's.
 
-  .venv/bin/python scripts/investigate_reversal.py inputs
-      gender probes on the protocol's input features themselves (no encoder):
-      mean-pooled speaker-z-normalised filterbanks, and mean-pooled word vectors.
-  .venv/bin/python scripts/investigate_reversal.py jobs priv-c [--budget quick]
-      from the cached job records of an evaluation: per setup and rotation, the
-      adversary head's validation gender UAR at the kept epoch, chance_reached,
-      L and P; and what plain best-loss checkpointing would have kept instead.
-  .venv/bin/python scripts/investigate_reversal.py lambda [--budget quick]
-      priv-c on audio/activation at each lambda of the grid (other settings fixed),
-      evaluated through privbench's own evaluate into a scratch results folder.
+  .venv/bin/python scripts/investigate_reversal.py selection priv-c [--corpus synthetic] [--budget quick]
+      from the cached main jobs of an evaluation, per setup: how many rotations
+      kept a head within the two-sided tolerance; how often version 1's rule
+      (gender UAR <= 0.55, fallback the lowest UAR) would have kept a
+      confidently wrong head (UAR < 0.45) instead; the kept head's validation
+      UAR beside the probe L on the frozen representation (a head near 0.5
+      with L far above it: gender is still there, the head is fooled); and P.
+  .venv/bin/python scripts/investigate_reversal.py rule-ablation priv-c [--corpus synthetic] [--budget quick]
+      re-runs the encoder's audio setups with version 1's one-sided rule (in
+      this process, with a scratch job cache, so nothing cached is touched) and
+      prints P under both rules: does P move once flipped heads stop counting
+      as chance?
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
+import os
 import tempfile
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
-from privbench.attacks import leakage, privacy
-from privbench.corpora.store import feature_store_folder, load_corpus
-from privbench.feature_cache import open_store
-from privbench.folds import rotation
-from privbench.paths import cache_root, repo_root
+from privbench.paths import cache_root, code_sha256, repo_root
 from privbench.protocol import get_protocol
-from privbench.setup_data import GENDER_CODES
+
+V1_TOLERANCE = 0.05  # version 1 kept any epoch with gender UAR <= 0.5 + this
 
 
-def inputs() -> None:
+def _gender_uars(epoch: dict) -> list[float]:
+    return [value for key, value in epoch.items() if key.startswith("valid_gender") and key.endswith("_uar")]
+
+
+def v1_kept(history: list[dict]) -> int:
+    """The epoch version 1's rule kept: best loss among epochs whose highest head UAR <= 0.55, else the lowest."""
+    worst = [max(_gender_uars(epoch)) for epoch in history]
+    losses = [epoch["valid_emotion_loss"] for epoch in history]
+    qualifying = [i for i, value in enumerate(worst) if value <= 0.5 + V1_TOLERANCE]
+    return min(qualifying, key=lambda i: (losses[i], i)) if qualifying else int(np.argmin(worst))
+
+
+def _main_jobs(encoder: str, corpus: str, budget: str) -> list[dict]:
+    """Cached main-job records of this code and protocol for the encoder folder's name."""
     protocol = get_protocol()
-    corpus = load_corpus("synthetic", protocol)
-    table = corpus.table
-    pooled = {}
-    for stream in corpus.modalities:
-        store = open_store(feature_store_folder(corpus, stream))
-        pooled[f"{stream} mean"] = np.stack([store[u].mean(axis=0) for u in table["utterance_id"]])
-        if stream == "audio":
-            pooled["audio mean+std"] = np.stack([np.r_[store[u].mean(axis=0), store[u].std(axis=0)] for u in table["utterance_id"]])
-    gender = table["gender"].map(GENDER_CODES).to_numpy()
-    print("| input features | L (probe: D1 -> test) | P (attacker: test -> D1) |\n|---|---|---|")
-    for name, x in pooled.items():
-        ls, ps = [], []
-        for r in range(protocol.folds.count):
-            folds = rotation(r, protocol.folds)
-            part = {"train": table["fold"].isin(folds.training_folds).to_numpy(), "valid": (table["fold"] == folds.validation_fold).to_numpy(),
-                    "test": (table["fold"] == folds.test_fold).to_numpy()}
-            h = {k: x[m] for k, m in part.items()}
-            g = {k: gender[m] for k, m in part.items()}
-            ls.append(leakage(h["train"], g["train"], h["valid"], g["valid"], h["test"], g["test"], protocol.attacker, 0))
-            ps.append(privacy(h["test"], g["test"], h["valid"], g["valid"], h["train"], g["train"], protocol.attacker, 0)["privacy"])
-        print(f"| {name} | {np.mean(ls):.3f} ({', '.join(f'{v:.2f}' for v in ls)}) | {np.mean(ps):.3f} ({', '.join(f'{v:.2f}' for v in ps)}) |")
-
-
-def _job_records(encoder: str, max_epochs: int) -> list[dict]:
     records = []
     for path in (cache_root() / "jobs").rglob("*.json"):
         record = json.loads(path.read_text())
         spec = record["spec"]
-        if Path(spec["encoder_dir"]).name == encoder and spec["kind"] == "main" and spec["max_epochs"] == max_epochs:
+        if (Path(spec["encoder_dir"]).name == encoder and spec["kind"] == "main" and spec["corpus"] == corpus
+                and spec["max_epochs"] == protocol.budget(budget).max_epochs and spec["protocol_sha256"] == protocol.sha256
+                and spec["code_sha256"] == code_sha256()):
             records.append(record)
+    if not records:
+        raise SystemExit(f"no cached main jobs of {encoder} on {corpus} at budget {budget} under this code: "
+                         f"run privbench evaluate baselines/{encoder} --corpus {corpus} --budget {budget}")
     return records
 
 
-def jobs(encoder: str, budget: str) -> None:
-    protocol = get_protocol()
-    records = _job_records(encoder, protocol.budget(budget).max_epochs)
-    if not records:
-        raise SystemExit(f"no cached main jobs of {encoder} at budget {budget}: run privbench evaluate baselines/{encoder} --budget {budget}")
+def _mean(values) -> str:
+    numbers = [v for v in values if v is not None and not np.isnan(v)]
+    return f"{np.mean(numbers):.3f}" if numbers else "n/a"
+
+
+def selection(encoder: str, corpus: str, budget: str) -> None:
+    tolerance = get_protocol().training.gender_chance_tolerance
     by_setup = defaultdict(list)
-    for record in records:
+    for record in _main_jobs(encoder, corpus, budget):
         by_setup[(record["spec"]["modality"], record["spec"]["task"])].append(record)
-    print("| setup | chance_reached (rotations) | adversary gender UAR, valid, kept epoch | L | P | kept epoch / epochs | "
-          "best-loss epoch: adversary gender UAR | adversary gender UAR, highest of any epoch |\n|---|---|---|---|---|---|---|---|")
+    print("| setup | rotations at chance (two-sided) | v1 rule would keep a confidently wrong head (< 0.45) | "
+          "kept head's validation UAR (farthest head) | probe L on frozen h (test) | P | P-worst |\n|---|---|---|---|---|---|---|")
     for (modality, task), rows in sorted(by_setup.items()):
-        rows.sort(key=lambda r: r["spec"]["rotation"])
-        reached = "n/a" if all(r["chance_reached"] is None for r in rows) else f"{sum(bool(r['chance_reached']) for r in rows)}/{len(rows)}"
-        adversary = [r["validation"]["gender_uar"] for r in rows]
-        best_loss, highest = [], []
-        for r in rows:
-            history = r["history"]
-            i = int(np.argmin([e["valid_emotion_loss"] for e in history]))
-            uars = [v for k, v in history[i].items() if k.startswith("valid_gender") and k.endswith("_uar")]
-            best_loss.append(max(uars) if uars else float("nan"))
-            per_epoch = [max(v for k, v in e.items() if k.startswith("valid_gender") and k.endswith("_uar"))
-                         for e in history if any(k.startswith("valid_gender") for k in e)]
-            highest.append(max(per_epoch) if per_epoch else float("nan"))
-        def mean(values):
-            numbers = [v for v in values if v is not None and not np.isnan(v)]
-            return f"{np.mean(numbers):.3f}" if numbers else "n/a"
-
-        print(f"| {modality}/{task} | {reached} | {mean([a if a is not None else np.nan for a in adversary])} | "
-              f"{mean([r['attacks']['leakage'] for r in rows])} | {mean([r['attacks']['privacy'] for r in rows])} | "
-              f"{np.mean([r['best_epoch'] for r in rows]):.1f} / {np.mean([r['epochs'] for r in rows]):.1f} | {mean(best_loss)} | "
-              f"{mean(highest)} |")
+        rows.sort(key=lambda r: (r["spec"]["rotation"], r["spec"]["seed"]))
+        at_chance, v1_wrong, heads = 0, 0, []
+        for row in rows:
+            history = row["history"]
+            kept = history[row["best_epoch"] - 1]
+            farthest = max(_gender_uars(kept), key=lambda v: abs(v - 0.5))
+            heads.append(farthest)
+            at_chance += abs(farthest - 0.5) <= tolerance
+            v1_wrong += min(_gender_uars(history[v1_kept(history)])) < 0.5 - tolerance
+        attacks = [row["attacks"] for row in rows]
+        print(f"| {modality}/{task} | {at_chance}/{len(rows)} | {v1_wrong}/{len(rows)} | "
+              f"{_mean(heads)} ({', '.join(f'{h:.2f}' for h in heads)}) | "
+              f"{_mean([a['leakage'] for a in attacks])} ({', '.join(f'{a['leakage']:.2f}' for a in attacks)}) | "
+              f"{_mean([a['privacy'] for a in attacks])} | {_mean([a['privacy_worst'] for a in attacks])} |")
 
 
-def lambdas(budget: str) -> None:
+def rule_ablation(encoder: str, corpus: str, budget: str) -> None:
+    """Version 1's one-sided rule against this protocol's, on the encoder's audio setups."""
+    import privbench.recipe as recipe
     from privbench.evaluate import Request, evaluate
     from privbench.executor import LocalExecutor
+    from privbench.records import read_record, record_path
 
     protocol = get_protocol()
-    scratch = Path(tempfile.mkdtemp(prefix="privbench-lambda-"))
-    base = repo_root() / "baselines" / "priv-c"
-    default = {("lambda" if k == "lambda_" else k): getattr(protocol.training.default_config, k)
-               for k in protocol.training.default_config.__dataclass_fields__}
-    print("| lambda | U | L | P | P-worst | chance_reached |\n|---|---|---|---|---|---|")
-    for value in protocol.training.grid.lambda_:
-        folder = scratch / f"priv-c-lambda-{str(value).replace('.', '')}"
-        shutil.copytree(base, folder)
-        config = "\n".join(f"{k} = {v}" for k, v in {**default, "lambda": value}.items())
-        text = (folder / "submission.toml").read_text().split("[config]")[0]
-        text = text.replace('name = "priv-c"', f'name = "priv-c-lambda-{str(value).replace(".", "")}"')
-        (folder / "submission.toml").write_text(text + "[config]\n" + config + "\n")
-        evaluation = evaluate(Request(folder, ("synthetic",), ("audio",), ("activation",), budget, "cpu", scratch / "results"),
-                              protocol, LocalExecutor())
-        record = evaluation.records[0]
-        m = record["metrics"]
-        print(f"| {value} | {m['uar']['mean']:.3f} | {m['leakage']['mean']:.3f} | {m['privacy']['mean']:.3f} | "
-              f"{m['privacy_worst']['mean']:.3f} | {record['chance_reached']} |")
+    results = repo_root() / "leaderboard" / "results"
+    current = {task: read_record(record_path(results, encoder, budget, corpus, "audio", task)) for task in protocol.setups.tasks}
+
+    def v1_select(history, gender_heads, tolerance):
+        if not gender_heads:
+            return int(np.argmin([epoch["valid_emotion_loss"] for epoch in history])), None
+        keep = v1_kept(history)
+        return keep, max(_gender_uars(history[keep])) <= 0.5 + V1_TOLERANCE
+
+    scratch = Path(tempfile.mkdtemp(prefix="privbench-v1-rule-"))
+    for shared in ("corpora", "features", "synthetic", "torch_extensions"):  # reuse prepared data, never the jobs
+        if (cache_root() / shared).exists():
+            (scratch / shared).symlink_to(cache_root() / shared)
+    os.environ["PRIVBENCH_CACHE"] = str(scratch)
+    recipe._select = v1_select  # jobs run in this process (one worker), so the patch holds
+    evaluation = evaluate(Request(repo_root() / "baselines" / encoder, (corpus,), ("audio",), protocol.setups.tasks, budget,
+                                  "cpu", scratch / "results"), protocol, LocalExecutor(workers=1))
+    print("| setup | P, version 2 rule | P, version 1 rule | chance reached v2 / v1 (rotations) |\n|---|---|---|---|")
+    for record in sorted(evaluation.records, key=lambda r: r["task"]):
+        now = current[record["task"]]
+        reached = lambda r: sum(bool(x) for x in r["selection"]["chance_reached"])  # noqa: E731
+        print(f"| audio/{record['task']} | {now['metrics']['privacy']['mean']:.3f} ± {now['metrics']['privacy']['sd']:.3f} | "
+              f"{record['metrics']['privacy']['mean']:.3f} ± {record['metrics']['privacy']['sd']:.3f} | "
+              f"{reached(now)} / {reached(record)} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("inputs")
-    jobs_parser = sub.add_parser("jobs")
-    jobs_parser.add_argument("encoder")
-    jobs_parser.add_argument("--budget", default="quick")
-    lambda_parser = sub.add_parser("lambda")
-    lambda_parser.add_argument("--budget", default="quick")
+    for name in ("selection", "rule-ablation"):
+        command = sub.add_parser(name)
+        command.add_argument("encoder")
+        command.add_argument("--corpus", default="synthetic")
+        command.add_argument("--budget", default="quick")
     args = parser.parse_args()
-    if args.command == "inputs":
-        inputs()
-    elif args.command == "jobs":
-        jobs(args.encoder, args.budget)
-    else:
-        lambdas(args.budget)
+    {"selection": selection, "rule-ablation": rule_ablation}[args.command](args.encoder, args.corpus, args.budget)
 
 
 if __name__ == "__main__":

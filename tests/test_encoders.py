@@ -136,8 +136,20 @@ def test_selection_keeps_the_best_loss_among_epochs_at_chance():
     assert _select(history, [], 0.05) == (1, None)  # without an adversary: best loss
 
 
-def test_selection_falls_back_to_the_lowest_gender_uar():
-    assert _select(_history([0.9, 0.5, 0.7], [0.60, 0.80, 0.57]), ["gender"], 0.05) == (2, False)
+def test_a_confidently_wrong_head_is_not_at_chance():
+    # Epoch 0 has the best loss and gender UAR 0.2: flipping that head recovers gender (0.8), so the
+    # two-sided check refuses it and keeps epoch 1 (0.52). Version 1 (UAR <= 0.55) kept epoch 0.
+    history = _history([0.4, 0.6, 0.9], [0.20, 0.52, 0.50])
+    assert _select(history, ["gender"], 0.05) == (1, True)
+
+
+def test_selection_falls_back_to_the_epoch_closest_to_chance():
+    # None within 0.05 of 0.5: the fallback is the smallest |UAR - 0.5| (0.57), not the lowest UAR (0.30).
+    assert _select(_history([0.9, 0.5, 0.7, 0.6], [0.60, 0.80, 0.57, 0.30]), ["gender"], 0.05) == (2, False)
+    # several gender heads (priv-e): an epoch counts by its farthest head
+    two_heads = [{"valid_emotion_loss": 0.5, "valid_gender_audio_uar": 0.5, "valid_gender_text_uar": 0.25},
+                 {"valid_emotion_loss": 0.7, "valid_gender_audio_uar": 0.54, "valid_gender_text_uar": 0.47}]
+    assert _select(two_heads, ["gender_audio", "gender_text"], 0.05) == (1, True)
 
 
 # ---------------------------------------------------------------- submissions

@@ -14,12 +14,11 @@ from scipy import stats as scipy_stats
 
 from conftest import REPO, invoke
 from privbench.attacks import Attack, MembershipData, attack_uar, leakage, membership, privacy, roc_auc, tpr_at_fpr
-from privbench.membership import membership_split
 from privbench.metrics import uar, utility
 from privbench.plan import configurations
 from privbench.protocol import get_protocol
-from privbench.records import RecordError, read_record, read_records, validate
-from privbench.stats import compare_table, paired_p
+from privbench.records import RecordError, read_record, read_records, summarise, validate, values
+from privbench.stats import compare, paired_p
 from privbench.submission import read_submission
 
 # ---------------------------------------------------------------- metrics
@@ -120,43 +119,33 @@ def test_membership_attack_finds_members_that_stand_out():
     assert scores["membership"] > 0.9 and scores["membership_speaker"] == 1.0 and scores["membership_auc"] > 0.95
 
 
-# ---------------------------------------------------------------- membership sets
-
-def test_membership_split_follows_the_protocol():
-    rows = []
-    for fold in range(5):
-        for gender in "FM":
-            for k in range(2):
-                speaker = f"{gender}{fold}{k}"
-                rows += [{"utterance_id": f"{speaker}_{i}", "speaker": speaker, "gender": gender, "fold": fold} for i in range(10)]
-    table = pd.DataFrame(rows)
-    split = membership_split(table, [2, 3, 4, 0, 1], get_protocol().membership, seed=0, rotation_index=2)
-    speaker = dict(zip(table["utterance_id"], table["speaker"]))
-    fold = dict(zip(table["utterance_id"], table["fold"]))
-    training = set(split.encoder_train) | set(split.encoder_valid)
-    assert not set(split.encoder_train) & set(split.encoder_valid)
-    assert len(split.encoder_valid) == round(0.1 * len(training))
-    added = {u for u in training if fold[u] in (0, 1)}
-    selected = {speaker[u] for u in added}
-    assert len(selected) == 4 and {s[0] for s in selected if s[1] == "0"} == {"F", "M"}  # half of s4's speakers, both genders
-    for s in selected:
-        assert sum(speaker[u] == s for u in added) == 5  # half of each selected speaker's utterances
-    assert all(fold[u] == 1 and speaker[u] in selected and u not in training for u in split.score_yes)
-    assert all(fold[u] == 1 and speaker[u] not in selected for u in split.score_no)
-    assert {speaker[u] for u in split.attacker_valid_no}.isdisjoint({speaker[u] for u in split.attacker_no})
-    assert split == membership_split(table, [2, 3, 4, 0, 1], get_protocol().membership, seed=0, rotation_index=2)
-
-
 # ---------------------------------------------------------------- significance
+
+SIGNIFICANCE = get_protocol().significance
+
 
 def test_paired_t_test_matches_a_hand_computation():
     a = [0.60, 0.62, 0.58, 0.65, 0.61]
     b = [0.55, 0.60, 0.50, 0.60, 0.59]
     d = np.subtract(a, b)
     t = d.mean() / (d.std(ddof=1) / math.sqrt(len(d)))
-    assert paired_p(a, b) == pytest.approx(2 * scipy_stats.t.sf(abs(t), df=len(d) - 1))
-    assert paired_p([0.5, 0.6], [0.5, 0.6]) == 1.0
-    assert paired_p([0.5], [0.4]) is None
+    assert paired_p(a, b, SIGNIFICANCE) == pytest.approx(2 * scipy_stats.t.sf(abs(t), df=len(d) - 1))
+    assert paired_p([0.5, 0.6, 0.7], [0.5, 0.6, 0.7], SIGNIFICANCE) == 1.0
+    assert paired_p([0.5, 0.6], [0.4, 0.4], SIGNIFICANCE) is None  # fewer than min_pairs (3) pairs: no test
+
+
+def test_non_finite_pairs_are_dropped_per_comparison_and_never_blank_the_table():
+    a = [0.60, 0.62, 0.58, 0.65, 0.61]
+    b = [0.55, 0.60, 0.50, 0.60, 0.59]
+    with_nan = [0.60, float("nan"), 0.58, 0.65, None]
+    assert paired_p(with_nan, b, SIGNIFICANCE) == pytest.approx(paired_p([0.60, 0.58, 0.65], [0.55, 0.50, 0.60], SIGNIFICANCE))
+    cells = {"clean": ("privacy", a, b), "holes": ("privacy", with_nan, b), "too few": ("privacy", [float("nan")] * 4 + [0.6], b)}
+    result = compare(cells, SIGNIFICANCE)
+    assert result["clean"].p_adjusted is not None and result["holes"].p_adjusted is not None
+    assert result["holes"].pairs == 3 and result["too few"].p is None and result["too few"].p_adjusted is None
+    # two tested cells, corrected together: BH over exactly those two
+    raw = sorted([result["clean"].p, result["holes"].p])
+    assert min(result["clean"].p_adjusted, result["holes"].p_adjusted) == pytest.approx(min(raw[0] * 2, raw[1]))
 
 
 def test_benjamini_hochberg_over_a_table_with_directions():
@@ -166,8 +155,8 @@ def test_benjamini_hochberg_over_a_table_with_directions():
         "worse leakage": ("leakage", [v + 0.10 + 0.01 * i for i, v in enumerate(base)], base),
         "noise": ("uar", [0.51, 0.50, 0.50, 0.52, 0.47], base),
     }
-    result = compare_table(cells, 0.05)
-    raw = {key: paired_p(values, reference) for key, (_, values, reference) in cells.items()}
+    result = compare(cells, SIGNIFICANCE)
+    raw = {key: paired_p(values, reference, SIGNIFICANCE) for key, (_, values, reference) in cells.items()}
     ordered = sorted(raw, key=raw.get)
     m = len(raw)
     expected = {}
@@ -183,17 +172,31 @@ def test_benjamini_hochberg_over_a_table_with_directions():
     assert not result["noise"].significant and result["noise"].mark == ""
 
 
+def test_records_flag_inverted_attacks_and_comparisons_count_them_as_chance():
+    margin = get_protocol().metrics.inversion_margin
+    privacy = summarise("privacy", [0.40, 0.62, 0.45, 0.56, 0.41], seeds=1, margin=margin)
+    assert privacy["inverted"] == [False, True, False, True, False]  # P > 0.55: the attacker flipped
+    membership_entry = summarise("membership", [0.60, 0.30, 0.46, 0.44, None], seeds=3, margin=margin)
+    assert membership_entry["inverted"] == [False, True, False, True, False]  # MI < 0.45
+    assert membership_entry["n"] == 4 * 3 and membership_entry["sd"] == pytest.approx(np.std([0.6, 0.3, 0.46, 0.44], ddof=1))
+    assert "inverted" not in summarise("uar", [0.5, 0.6], seeds=1, margin=margin)
+    record = {"metrics": {"privacy": privacy}}
+    assert values(record, "privacy") == [0.40, 0.5, 0.45, 0.5, 0.41]  # ranked: chance where flagged
+    assert values(record, "privacy", ranked=False) == [0.40, 0.62, 0.45, 0.56, 0.41]
+
+
 # ---------------------------------------------------------------- configurations and records
 
 def test_budgets_plan_the_configurations_of_the_protocol():
     protocol = get_protocol()
     submission = read_submission(REPO / "baselines" / "priv-c", protocol)
-    assert configurations(submission, protocol.budget("quick")) == [submission.config]
-    standard = configurations(submission, protocol.budget("standard"))
+    seed = protocol.training.configuration_draw_seed
+    assert configurations(submission, protocol.budget("quick"), seed) == [submission.config]
+    standard = configurations(submission, protocol.budget("standard"), seed)
     assert standard[0] == submission.config and len({json.dumps(c, sort_keys=True) for c in standard}) == 8
     grid = protocol.training.grid
     size = math.prod(len(getattr(grid, name)) for name in grid.__dataclass_fields__)
-    assert len(configurations(submission, protocol.budget("paper"))) == size == 384
+    assert len(configurations(submission, protocol.budget("paper"), seed)) == size == 384
 
 
 # ---------------------------------------------------------------- privbench evaluate, end to end
@@ -300,6 +303,9 @@ def _valid_record() -> dict:
     (lambda r: r.update(schema="other/1"), "schema is 'other/1'"),
     (lambda r: r["encoder"].update(name=""), "encoder.name must be a non-empty string"),
     (lambda r: r["metrics"]["leakage"]["rotations"].append("high"), "metrics.leakage.rotations holds a non-number"),
+    (lambda r: r["metrics"]["uar"].update(sd=0.5), "metrics.uar.sd does not match its rotations"),
+    (lambda r: r["metrics"]["privacy"].update(inverted=[True]), "metrics.privacy.inverted must be one true/false per rotation"),
+    (lambda r: r["metrics"]["privacy"].update(n=1), "metrics.privacy.n must be a whole number"),
 ])
 def test_an_invalid_record_is_named_and_refused(tmp_path, tamper, message):
     good = _valid_record()
@@ -312,3 +318,30 @@ def test_an_invalid_record_is_named_and_refused(tmp_path, tamper, message):
         read_record(tmp_path / "bad.json")
     records, refused = read_records(tmp_path)
     assert len(records) == 1 and len(refused) == 1 and refused[0].startswith(str(tmp_path / "bad.json"))
+
+
+def _small_synthetic_protocol(clone: Path) -> None:
+    """Shrink the embedded corpus of an isolated clone so first-use generation takes seconds."""
+    path = clone / "benchmark" / "protocol.toml"
+    text = path.read_text().replace("speakers_female = 12", "speakers_female = 5").replace("speakers_male = 12", "speakers_male = 5")
+    path.write_text(text.replace("utterances_per_speaker = 40", "utterances_per_speaker = 4"))
+
+
+def test_evaluate_generates_the_synthetic_corpus_on_first_use_and_plan_says_it_would(isolated, runner, tmp_path):
+    _small_synthetic_protocol(isolated)
+    for name in ("general", "priv-c"):
+        shutil.copytree(REPO / "baselines" / name, isolated / "baselines" / name)
+    (isolated / "benchmark" / "reference").mkdir()
+    shutil.copy(REPO / "benchmark" / "reference" / "paper_tables.csv", isolated / "benchmark" / "reference")
+    plan = invoke(runner, "reproduce", "--table", "1a", "--budget", "smoke", "--plan")
+    assert plan.exit_code == 0, plan.output
+    assert "synthetic is not generated yet: reproduce will generate and prepare it first (10 speakers, 40 utterances" in plan.stdout
+    assert "2 evaluations, 12 jobs, 0 cached" in plan.stdout  # general and priv-c x 3 modalities x (1 main + 1 membership)
+    assert not (isolated.parent / "cache" / "corpora").exists()  # planning generates nothing
+
+    results = tmp_path / "results"
+    result = invoke(runner, "evaluate", str(isolated / "baselines" / "general"), "--budget", "smoke", "--workers", "1",
+                    "--modality", "audio", "--task", "activation", "--results", str(results))
+    assert result.exit_code == 0, result.output
+    assert "generating and preparing the synthetic corpus first" in result.stderr
+    assert [p.name for p in results.rglob("*.json")] == ["audio-activation.json"]

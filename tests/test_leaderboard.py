@@ -43,17 +43,30 @@ def test_pareto_front_on_known_points():
     assert pareto_front(points) == {"a", "b", "e"}  # c is dominated by b, d by a; b and e tie
 
 
-def test_ties_with_the_best_and_marks_against_general():
+def test_bold_only_for_a_best_value_significantly_better_than_every_other_row():
     general = _record("general", uar=[0.60, 0.61, 0.62, 0.60, 0.61], privacy=[0.20, 0.21, 0.19, 0.20, 0.22])
-    close = _record("close", uar=[0.61, 0.60, 0.62, 0.61, 0.60], privacy=[0.40, 0.41, 0.42, 0.43, 0.41])
+    close = _record("close", uar=[0.61, 0.60, 0.62, 0.61, 0.60], privacy=[0.30, 0.31, 0.32, 0.33, 0.31])
     poor = _record("poor", uar=[0.40, 0.41, 0.42, 0.40, 0.41], privacy=[0.45, 0.46, 0.47, 0.46, 0.45])
     [group] = group_records([general, close, poor])
     rows = {row.name: row for row in group.rows}
-    assert "uar" in rows["general"].tied_best and "uar" in rows["close"].tied_best  # not distinguishable
-    assert "uar" not in rows["poor"].tied_best
-    assert "privacy" in rows["poor"].tied_best and "privacy" not in rows["general"].tied_best
+    assert not any("uar" in row.clear_best for row in rows.values())  # general and close are indistinguishable
+    assert "privacy" in rows["poor"].clear_best and group.any_significant
     assert rows["close"].marks["privacy"] == "+" and rows["poor"].marks["uar"] == "-"
     assert {name for name, row in rows.items() if row.pareto} == {"close", "poor"}
+
+
+def test_no_significant_differences_is_said_and_inverted_attacks_rank_as_chance():
+    noisy = [0.40, 0.60, 0.45, 0.55, 0.50]
+    a = _record("general", privacy=[0.20, 0.21, 0.19, 0.20, 0.22], uar=noisy)
+    flipped = _record("flipped", privacy=[0.70, 0.71, 0.72, 0.70, 0.69], uar=noisy[::-1])
+    flipped["metrics"]["privacy"]["inverted"] = [True] * 5
+    [group] = group_records([a, flipped])
+    rows = {row.name: row for row in group.rows}
+    assert rows["flipped"].value("privacy") == pytest.approx(0.704) and rows["flipped"].ranked("privacy") == 0.5
+    assert rows["flipped"].inverted("privacy") == 5
+    quiet = [_record("general", uar=noisy), _record("other", uar=noisy[1:] + noisy[:1])]
+    [group] = group_records(quiet)
+    assert not group.any_significant
 
 
 def test_only_http_and_https_urls_are_linked():

@@ -11,7 +11,10 @@ from conftest import REPO
 
 def test_protocol_reads_every_section_with_the_papers_numbers():
     protocol = get_protocol()
-    assert protocol.version == "1"
+    assert protocol.version == "2"
+    assert protocol.training.gender_chance_tolerance == 0.05 and protocol.metrics.inversion_margin == 0.05
+    assert protocol.membership.fold_roles == ("train", "train", "train", "attacker", "score")
+    assert protocol.significance.reference_for("2") == "priv-c" and protocol.significance.reference_for("1a") == "general"
     assert protocol.corpus("iemocap").edges == (2.75, 3.25)
     assert protocol.corpus("msp-podcast").scale == (1.0, 7.0)
     assert protocol.corpus("msp-podcast").require_known_gender
@@ -47,6 +50,7 @@ def test_unknown_budget_names_the_choices():
         (lambda text: text.replace("batch_size = 32\n", ""), "missing key training.batch_size"),
         (lambda text: text.replace("batch_size = 32", 'batch_size = "32"'), "training.batch_size"),
         (lambda text: text + "\n[[broken", "not valid TOML"),
+        (lambda text: text.replace('"attacker", "score"]', '"train", "score"]'), "membership.fold_roles"),
     ],
 )
 def test_a_malformed_protocol_is_named_precisely(tmp_path: Path, edit, message):

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import invoke
+from conftest import REPO, invoke
 from release_fixtures import (CREMA_ACTORS, CREMA_CLIPS, RELEASE_TREES, crema_d_tree, iemocap_tree, msp_improv_tree,
                               msp_podcast_tree, muse_tree, ravdess_tree)
 from privbench.corpora import crema_d, iemocap, msp_improv, msp_podcast, muse, ravdess
@@ -236,3 +236,22 @@ def test_every_release_fixture_prepares_into_five_populated_folds(isolated, runn
         assert f"fold {fold}: " in inspect.stdout
     listed = invoke(runner, "corpora")
     assert re.search(rf"│ {corpus} +│ prepared ", listed.stdout), listed.stdout
+
+
+def test_a_corpus_with_transcripts_but_no_word_vectors_evaluates_its_audio_setup(isolated, runner, tmp_path):
+    # Regression: the worker opened a feature store for every stream the corpus has, so every audio
+    # job of an audio-only preparation failed with "has no text features yet".
+    root = ravdess_tree(tmp_path / "RAVDESS")
+    assert invoke(runner, "prepare", "ravdess", "--root", str(root)).exit_code == 0
+    inspected = invoke(runner, "inspect", "ravdess")
+    assert "(audio; text not prepared)" in inspected.stdout
+    results = tmp_path / "results"
+    result = invoke(runner, "evaluate", str(REPO / "baselines" / "general"), "--corpus", "ravdess", "--budget", "smoke",
+                    "--workers", "1", "--task", "activation", "--results", str(results))
+    assert result.exit_code == 0, result.output
+    assert "ravdess has no text features (prepare it again with --word2vec FILE): its text setups are skipped" in result.stderr
+    assert sorted(p.name for p in results.rglob("*.json")) == ["audio-activation.json"]
+    asked = invoke(runner, "evaluate", str(REPO / "baselines" / "general"), "--corpus", "ravdess", "--budget", "smoke",
+                   "--workers", "1", "--modality", "text", "--results", str(results))
+    assert asked.exit_code == 1 and asked.stderr.strip() == (
+        "privbench: error: corpus ravdess has no text features yet: run privbench prepare ravdess --word2vec FILE")

@@ -4,28 +4,32 @@ from __future__ import annotations
 
 import shutil
 
-
-
 from conftest import REPO, invoke
-from privbench.findings import QUESTIONS, answer, findings
+from privbench.findings import findings
+from privbench.protocol import get_protocol
+from privbench.records import summarise
 from privbench.tables import plan_table, read_paper_values, render_table, table_comparisons, table_specs
 
-SPECS = table_specs((0.3, 0.5, 0.75, 1.0))
+SPECS = table_specs((0.3, 0.5, 0.75, 1.0), 0.5)
 PAPER = read_paper_values(REPO / "benchmark" / "reference" / "paper_tables.csv")
-PAPER_CORPORA = ("iemocap", "msp-improv", "msp-podcast", "muse")
+SIGNIFICANCE = get_protocol().significance
+LAMBDAS = (0.3, 0.5, 0.75, 1.0)
 
 
 def _record(model: str, corpus: str, modality: str, task: str, **metrics: list[float]) -> dict:
     values = {name: [0.5] * 5 for name in ("uar", "uar_male", "uar_female", "leakage", "privacy", "membership", "membership_speaker")}
     values.update(metrics)
+    if "gap" not in metrics:
+        values["gap"] = [f - m for f, m in zip(values["uar_female"], values["uar_male"])]
     return {"encoder": {"name": model}, "corpus": {"name": corpus}, "modality": modality, "task": task,
-            "metrics": {name: {"mean": sum(v) / len(v), "rotations": v} for name, v in values.items()}}
+            "metrics": {name: summarise(name, v, 1, 0.05) for name, v in values.items()}, "chance_reached": None}
 
 
 # ---------------------------------------------------------------- planner
 
 def _planned(table: str, modalities=("audio", "text", "multimodal")):
-    return {(p.model.name, p.modalities, p.tasks) for p in plan_table(SPECS[table], "c", modalities)}
+    reference = SIGNIFICANCE.reference_for(table)
+    return {(p.model.name, p.modalities, p.tasks) for p in plan_table(SPECS[table], "c", modalities, reference)}
 
 
 def test_each_table_plans_exactly_the_evaluations_it_needs():
@@ -33,10 +37,12 @@ def test_each_table_plans_exactly_the_evaluations_it_needs():
     assert _planned("1a") == {("general", every, ("activation",)), ("priv-c", every, ("activation",))}
     assert _planned("1b") == {("general", every, ("valence",)), ("priv-c", every, ("valence",))}
     both = ("activation", "valence")
-    # general is planned as the reference of the significance marks, though table 2 does not show it
-    assert _planned("2") == {("general", ("multimodal",), both), ("priv-e", ("multimodal",), both), ("priv-c", ("multimodal",), both)}
+    # table 2's reference is Priv-C, as in the paper: general is not needed there
+    assert _planned("2") == {("priv-e", ("multimodal",), both), ("priv-c", ("multimodal",), both)}
     assert _planned("3") == {(m, every, both) for m in ("general", "priv-speaker", "priv-multi")}
-    assert _planned("lambda") == {("general", ("audio",), both)} | {(f"priv-c-lambda-{v:g}", ("audio",), both) for v in (0.3, 0.5, 0.75, 1.0)}
+    # the lambda study's default lambda (0.5) is priv-c itself: one encoder, one configuration, one record
+    assert _planned("lambda") == ({("general", ("audio",), both), ("priv-c", ("audio",), both)}
+                                  | {(f"priv-c-lambda-{v:g}", ("audio",), both) for v in (0.3, 0.75, 1.0)})
 
 
 def test_a_corpus_without_text_plans_audio_only():
@@ -46,64 +52,165 @@ def test_a_corpus_without_text_plans_audio_only():
 
 # ---------------------------------------------------------------- renderer
 
-def test_render_puts_published_values_beside_measured_ones_and_marks_significance():
+def _cells(text: str, row_start: str) -> dict[str, str]:
+    lines = text.splitlines()
+    header_line = next(line for line in lines if line.startswith("| modality") or line.startswith("| task"))
+    header = [cell.strip() for cell in header_line.strip("|").split("|")]
+    row = next(line for line in lines if line.startswith(row_start))
+    return dict(zip(header, (cell.strip() for cell in row.strip("|").split("|"))))
+
+
+def test_render_follows_the_papers_columns_with_mean_sd_marks_and_published_values():
     better = [0.40, 0.41, 0.42, 0.43, 0.44]
     records = [_record("general", "iemocap", "audio", "activation", privacy=[0.30, 0.31, 0.29, 0.30, 0.32]),
                _record("priv-c", "iemocap", "audio", "activation", privacy=better)]
     spec = SPECS["1a"]
-    comparisons = table_comparisons(spec, "iemocap", records, 0.05)
-    text = render_table(spec, "iemocap", "quick", records, PAPER, comparisons, PAPER_CORPORA)
-    audio_row = next(line for line in text.splitlines() if line.startswith("| audio | iemocap"))
-    cells = [cell.strip() for cell in audio_row.strip("|").split("|")]
+    text = render_table(spec, "iemocap", "quick", records, PAPER, table_comparisons(spec, "iemocap", records, SIGNIFICANCE), "general")
     header = [cell.strip() for cell in text.splitlines()[2].strip("|").split("|")]
-    by_column = dict(zip(header, cells))
-    assert by_column["General L"] == f"0.50 ({PAPER[('1a', 'activation', 'audio', 'iemocap', 'general', 'leakage')]:.2f})"
-    assert by_column["Priv-C P"] == f"0.42+ ({PAPER[('1a', 'activation', 'audio', 'iemocap', 'priv-c', 'privacy')]:.2f})"
-    # a missing record is a visible n/a, and a modality without any record has no row
-    assert "| text | iemocap" not in text
-    assert "other data" not in text
+    assert header == ["modality", "corpus", "General L", "General U(M)", "General U(F)", "General U", "General P", "General MI",
+                      "Priv-C U(M)", "Priv-C U(F)", "Priv-C U", "Priv-C P", "Priv-C MI"]  # the paper's order
+    by_column = _cells(text, "| audio | iemocap")
+    assert by_column["General L"] == f"0.50 ± 0.00 ({PAPER[('1a', 'activation', 'audio', 'iemocap', 'general', 'leakage')]:.2f})"
+    assert by_column["Priv-C P"] == f"0.42 ± 0.02+ ({PAPER[('1a', 'activation', 'audio', 'iemocap', 'priv-c', 'privacy')]:.2f})"
+    assert "| text | iemocap" not in text  # a modality without any record has no row
+    assert "for reference only" not in text  # a paper corpus: no separate block
 
 
-def test_render_on_a_non_paper_corpus_says_so_and_shows_dashes():
+def test_inverted_attacks_and_chance_shortfalls_are_marked_in_the_cell():
+    record = _record("priv-c", "iemocap", "audio", "activation", privacy=[0.40, 0.62, 0.45, 0.41, 0.43])
+    record["chance_reached"] = False
+    record["selection"] = {"chance_reached": [True, False, True, False, True]}
+    text = render_table(SPECS["1a"], "iemocap", "quick", [record], PAPER, {}, "general")
+    assert _cells(text, "| audio | iemocap")["Priv-C P"].startswith("0.46 ± 0.09 †1 ‡2 (")
+    assert "†k" in text and "‡k" in text  # the legend explains both
+
+
+def test_a_non_paper_corpus_gets_the_papers_rows_in_a_separate_labelled_block():
     records = [_record("general", "synthetic", "audio", "activation"), _record("priv-c", "synthetic", "audio", "activation")]
-    text = render_table(SPECS["1a"], "synthetic", "smoke", records, PAPER, {}, PAPER_CORPORA)
-    assert "The paper's numbers are for other data" in text and "eSpeak NG" in text
-    assert "| audio | synthetic | 0.50 (-) |" in text
+    text = render_table(SPECS["1a"], "synthetic", "smoke", records, PAPER, {}, "general")
+    measured, published = text.split("Published in the paper")
+    assert "| audio | synthetic | 0.50 ± 0.00 |" in measured and "(0." not in measured  # no published value beside a measured one
+    assert "eSpeak NG" in measured and "for reference only" in published
+    muse = _cells("Published in the paper" + published, "| audio | muse")
+    assert muse["General L"] == f"{PAPER[('1a', 'activation', 'audio', 'muse', 'general', 'leakage')]:.2f}"
 
 
 def test_missing_cells_are_marked_not_available():
     records = [_record("general", "muse", "audio", "valence")]
-    text = render_table(SPECS["1b"], "muse", "quick", records, PAPER, {}, PAPER_CORPORA)
+    text = render_table(SPECS["1b"], "muse", "quick", records, PAPER, {}, "general")
     row = next(line for line in text.splitlines() if line.startswith("| audio | muse"))
     assert row.count("n/a") == 5  # the five Priv-C columns
 
 
+def test_table_2_marks_priv_e_against_priv_c():
+    records = [_record("priv-c", "muse", "multimodal", t, privacy=[0.30, 0.31, 0.29, 0.30, 0.32]) for t in ("activation", "valence")]
+    records += [_record("priv-e", "muse", "multimodal", t, privacy=[0.40, 0.41, 0.42, 0.43, 0.44]) for t in ("activation", "valence")]
+    records += [_record("general", "muse", "multimodal", t, privacy=[0.45, 0.46, 0.47, 0.48, 0.49]) for t in ("activation", "valence")]
+    comparisons = table_comparisons(SPECS["2"], "muse", records, SIGNIFICANCE)
+    assert comparisons[("priv-e", "multimodal", "activation", "privacy")].mark == "+"  # better than Priv-C, not worse than general
+    assert not any(key[0] == "priv-c" for key in comparisons)
+
+
 # ---------------------------------------------------------------- findings
 
-def _question(qid):
-    return next(q for q in QUESTIONS if q.id == qid)
+def _answer(records):
+    questions, extra = findings(records, SIGNIFICANCE, LAMBDAS, 0.5)
+    return {f.id: f for f in questions + extra}
 
 
-def test_findings_support_a_hypothesis_the_records_show():
-    records = [_record("general", "c", "audio", t, privacy=[0.30, 0.31, 0.29, 0.30, 0.32], leakage=[0.80, 0.82, 0.79, 0.85, 0.81])
-               for t in ("activation", "valence")]
-    records += [_record("priv-c", "c", "audio", t, privacy=[0.45, 0.47, 0.44, 0.46, 0.48]) for t in ("activation", "valence")]
-    assert answer(_question("Q1"), records, 0.05).verdict == "supported"
-    assert answer(_question("Q2"), records, 0.05).verdict == "supported"
-    assert answer(_question("Q3"), records, 0.05).verdict == "supported"  # U identical: not significantly lower
+RISING = [0.30, 0.31, 0.29, 0.30, 0.32]
 
 
-def test_findings_reject_a_hypothesis_the_records_contradict():
-    records = [_record("general", "c", "audio", "activation", privacy=[0.45, 0.47, 0.44, 0.46, 0.48], uar=[0.7, 0.72, 0.69, 0.71, 0.70]),
-               _record("priv-c", "c", "audio", "activation", privacy=[0.30, 0.31, 0.29, 0.30, 0.32], uar=[0.5, 0.52, 0.49, 0.51, 0.50])]
-    assert answer(_question("Q2"), records, 0.05).verdict == "not supported"
-    assert answer(_question("Q3"), records, 0.05).verdict == "not supported"
+def test_the_questions_are_the_papers_in_its_order():
+    questions, extra = findings([], SIGNIFICANCE, LAMBDAS, 0.5)
+    assert [q.id for q in questions] == ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7"]
+    assert "unimodal and multimodal" in questions[0].question and "lambda" in questions[3].question
+    assert "membership" in questions[6].question
+    assert all(f.id.startswith("X") for f in extra)
+    assert {f.verdict for f in questions + extra} == {"not tested"}
 
 
-def test_findings_without_rotations_or_records_say_not_enough_data():
+def test_q1_tests_multimodal_leakage_against_the_larger_unimodal_one():
+    leak = {"audio": [0.70, 0.71, 0.69, 0.72, 0.70], "text": [0.55, 0.56, 0.54, 0.55, 0.57], "multimodal": [0.80, 0.82, 0.79, 0.83, 0.81]}
+    records = [_record("general", "c", m, t, leakage=v) for m, v in leak.items() for t in ("activation", "valence")]
+    q1 = _answer(records)["Q1"]
+    assert q1.verdict == "supported" and all("(audio)" in test.detail for test in q1.tests)  # audio is the larger one
+    leak["multimodal"] = [0.60, 0.61, 0.59, 0.60, 0.62]
+    records = [_record("general", "c", m, t, leakage=v) for m, v in leak.items() for t in ("activation", "valence")]
+    assert _answer(records)["Q1"].verdict == "contradicted"
+
+
+def test_q2_and_q6_are_directional_and_can_be_contradicted():
+    records = [_record("general", "c", "audio", "activation", privacy=[0.45, 0.47, 0.44, 0.46, 0.48]),
+               _record("priv-c", "c", "audio", "activation", privacy=RISING)]
+    assert _answer(records)["Q2"].verdict == "contradicted"
+    records[1] = _record("priv-c", "c", "audio", "activation", privacy=[0.46, 0.45, 0.46, 0.47, 0.45])
+    assert _answer(records)["Q2"].verdict == "inconclusive"
+    two = [_record("priv-c", "c", "multimodal", "valence", privacy=RISING),
+           _record("priv-e", "c", "multimodal", "valence", privacy=[v + 0.1 for v in RISING])]
+    assert _answer(two)["Q6"].verdict == "supported"
+
+
+def test_q2_counts_an_inverted_attack_as_chance():
+    # priv-c's P looks higher only through rotations where the attacker flipped (P > 0.55)
+    records = [_record("general", "c", "audio", "activation", privacy=[0.49, 0.51, 0.50, 0.52, 0.48]),
+               _record("priv-c", "c", "audio", "activation", privacy=[0.70, 0.72, 0.69, 0.71, 0.73])]
+    q2 = _answer(records)["Q2"]
+    assert q2.verdict == "inconclusive" and "0.710" in q2.tests[0].detail  # measured value shown, chance (0.5) compared
+
+
+def test_q3_uses_the_equivalence_margin():
+    general = _record("general", "c", "audio", "activation", uar=[0.60, 0.62, 0.61, 0.63, 0.60])
+    kept = _record("priv-c", "c", "audio", "activation", uar=[0.60, 0.61, 0.61, 0.62, 0.60])  # drop ~0.004
+    dropped = _record("priv-c", "c", "audio", "activation", uar=[0.50, 0.51, 0.52, 0.50, 0.51])  # drop ~0.10
+    noisy = _record("priv-c", "c", "audio", "activation", uar=[0.40, 0.70, 0.55, 0.75, 0.45])
+    assert _answer([general, kept])["Q3"].verdict == "supported"
+    assert _answer([general, dropped])["Q3"].verdict == "contradicted"
+    assert _answer([general, noisy])["Q3"].verdict == "inconclusive"
+
+
+def test_q4_needs_a_rising_privacy_trend_and_kept_utility():
+    general = _record("general", "c", "audio", "activation", uar=[0.60, 0.62, 0.61, 0.63, 0.60])
+    names = {0.3: "priv-c-lambda-0.3", 0.5: "priv-c", 0.75: "priv-c-lambda-0.75", 1.0: "priv-c-lambda-1"}
+    rising = [_record(names[v], "c", "audio", "activation", uar=[0.60, 0.62, 0.61, 0.63, 0.60],
+                      privacy=[0.2 + 0.2 * v + 0.01 * i for i in range(5)]) for v in LAMBDAS]
+    assert _answer([general] + rising)["Q4"].verdict == "supported"
+    falling = [_record(names[v], "c", "audio", "activation", uar=[0.60, 0.62, 0.61, 0.63, 0.60],
+                       privacy=[0.45 - 0.2 * v + 0.01 * i for i in range(5)]) for v in LAMBDAS]
+    assert _answer([general] + falling)["Q4"].verdict == "contradicted"
+
+
+def test_q5_tests_the_change_of_the_gender_gap_both_ways():
+    def pair(gap_priv):
+        general = _record("general", "c", "audio", "activation", uar_female=[0.60] * 5, uar_male=[0.60] * 5,
+                          gap=[0.00, 0.01, -0.01, 0.00, 0.01])
+        return [general, _record("priv-c", "c", "audio", "activation", gap=gap_priv)]
+    assert _answer(pair([0.10, 0.12, 0.09, 0.11, 0.10]))["Q5"].verdict == "supported"  # imbalanced change
+    assert _answer(pair([0.00, 0.012, -0.008, 0.001, 0.009]))["Q5"].verdict == "contradicted"  # the same gap
+
+
+def test_q7_needs_every_part():
+    mi_low = [0.52, 0.53, 0.51, 0.52, 0.54]
+    mi_high = [0.70, 0.72, 0.71, 0.73, 0.70]
+    records = [_record("general", "c", "audio", "activation", membership=mi_high, privacy=RISING),
+               _record("priv-c", "c", "audio", "activation", membership=mi_high),
+               _record("priv-speaker", "c", "audio", "activation", membership=mi_low),
+               _record("priv-multi", "c", "audio", "activation", membership=mi_low, privacy=[v + 0.15 for v in RISING])]
+    q7 = _answer(records)["Q7"]
+    assert q7.verdict == "supported" and [p.id for p in q7.parts] == ["Q7a", "Q7b", "Q7c", "Q7d"]
+    records[3] = _record("priv-multi", "c", "audio", "activation", membership=mi_low, privacy=RISING)
+    q7 = _answer(records)["Q7"]
+    assert q7.verdict == "inconclusive" and q7.parts[2].verdict == "inconclusive"
+
+
+def test_one_rotation_gives_no_test():
     one_rotation = [_record("general", "c", "audio", "activation", privacy=[0.3]), _record("priv-c", "c", "audio", "activation", privacy=[0.5])]
-    assert answer(_question("Q2"), one_rotation, 0.05).verdict == "not enough data"
-    assert {f.verdict for f in findings([], 0.05)} == {"not enough data"}
+    assert _answer(one_rotation)["Q2"].verdict == "not tested"
+
+
+def test_extra_checks_include_leakage_above_chance():
+    records = [_record("general", "c", "audio", "activation", leakage=[0.80, 0.82, 0.79, 0.85, 0.81])]
+    assert _answer(records)["X1"].verdict == "supported"
 
 
 # ---------------------------------------------------------------- one smoke reproduce through the CLI
@@ -112,19 +219,19 @@ def test_reproduce_table_2_at_the_smoke_budget(isolated, runner, evaluable_corpu
     assert invoke(runner, "prepare", "synthetic", "--root", str(evaluable_corpus)).exit_code == 0
     for folder in ("baselines", "leaderboard"):
         (isolated / folder).mkdir(exist_ok=True)
-    for name in ("general", "priv-c", "priv-e"):
+    for name in ("priv-c", "priv-e"):
         shutil.copytree(REPO / "baselines" / name, isolated / "baselines" / name)
     (isolated / "benchmark" / "reference").mkdir()
     shutil.copy(REPO / "benchmark" / "reference" / "paper_tables.csv", isolated / "benchmark" / "reference")
 
     plan = invoke(runner, "reproduce", "--table", "2", "--budget", "smoke", "--plan")
-    assert plan.exit_code == 0 and "3 evaluations, 12 jobs, 0 cached" in plan.stdout
+    assert plan.exit_code == 0 and "2 evaluations, 8 jobs, 0 cached" in plan.stdout
 
     result = invoke(runner, "reproduce", "--table", "2", "--budget", "smoke", "--workers", "1")
     assert result.exit_code == 0, result.output
     assert "### Table 2" in result.stdout and "| activation | synthetic |" in result.stdout
-    assert "The paper's numbers are for other data" in result.stdout
-    assert "**Q6.**" in result.stdout and "Verdict: **not enough data**" in result.stdout  # one rotation: no test
+    assert "Published in the paper" in result.stdout
+    assert "**Q6." in result.stdout and "Verdict: **not tested**" in result.stdout  # one rotation: no test
     report = isolated / "leaderboard" / "reports" / "table-2-synthetic-smoke.md"
     assert report.read_text() in result.stdout
     assert (isolated / "leaderboard" / "results" / "priv-e" / "smoke" / "synthetic" / "multimodal-valence.json").is_file()

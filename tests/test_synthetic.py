@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import numpy as np
@@ -68,3 +69,31 @@ def test_content_sha256_changes_when_one_audio_byte_changes(tmp_path: Path):
     data[-1] ^= 1
     path.write_bytes(bytes(data))
     assert content_sha256(table, corpus) != before
+
+
+def test_a_corpus_of_an_older_design_is_never_served_and_is_made_anew(isolated, runner):
+    # A prepared synthetic corpus remembers its root; once protocol.toml's [synthetic] design changes,
+    # that corpus is stale: loading it is refused in one line and first use generates the new design.
+    from conftest import invoke
+    from privbench.corpora.store import load_corpus, remembered_root
+    from privbench.errors import CorpusError
+    from privbench.prepare import ensure_prepared, needs_generating
+    from privbench.protocol import load_protocol
+
+    path = isolated / "benchmark" / "protocol.toml"
+    small = path.read_text().replace("speakers_female = 12", "speakers_female = 5").replace("speakers_male = 12", "speakers_male = 5")
+    path.write_text(small.replace("utterances_per_speaker = 40", "utterances_per_speaker = 2"))
+    assert invoke(runner, "prepare", "synthetic").exit_code == 0
+    old_root = remembered_root("synthetic")
+    assert not needs_generating("synthetic", load_protocol(path))
+
+    path.write_text(re.sub(r"(?m)^utterance_pitch_sd = .*$", "utterance_pitch_sd = 7.5", path.read_text()))
+    changed = load_protocol(path)
+    assert needs_generating("synthetic", changed)
+    try:
+        load_corpus("synthetic", changed)
+        raise AssertionError("a corpus of an older design was served")
+    except CorpusError as error:
+        assert "generated with an older design: run privbench prepare synthetic" in str(error)
+    ensure_prepared("synthetic", changed)
+    assert remembered_root("synthetic") != old_root and not needs_generating("synthetic", changed)

@@ -63,7 +63,6 @@ def read_manifest_toml(path: Path) -> tuple[CorpusRules, Path, Path]:
         edges=(float(edges[0]), float(edges[1])),
         modalities=tuple(modalities),
         folds="greedy",
-        licensed=False,
         min_duration_s=spec.get("min_duration_s"),
         max_duration_s=spec.get("max_duration_s"),
     )

@@ -17,7 +17,8 @@ from privbench.errors import CorpusError
 from privbench.labels import derive_ratings
 from privbench.paths import cache_root
 from privbench.protocol import CorpusRules, Protocol
-from privbench.synthetic.generate import MANIFEST, SyntheticSize, default_location, generate_synthetic_corpus, is_generated
+from privbench.synthetic.generate import (MANIFEST, SyntheticSize, default_location, generate_synthetic_corpus, is_generated,
+                                         matches_design)
 
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
 
@@ -38,8 +39,13 @@ class Adapter:
 
     def default_root(self, protocol: Protocol) -> Path | None:
         if self.kind == "synthetic":
-            return default_location(cache_root(), protocol.synthetic.seed, SyntheticSize.from_protocol(protocol.synthetic))
+            return default_location(cache_root(), protocol, SyntheticSize.from_protocol(protocol.synthetic))
         return None
+
+    def is_current(self, root: Path, protocol: Protocol) -> bool:
+        """Whether a remembered root still holds what this protocol asks for: a synthetic corpus
+        of an older design (settings or generator) is not, and is made anew."""
+        return self.kind != "synthetic" or matches_design(root, protocol)
 
     def is_present(self, root: Path) -> bool:
         if self.kind == "synthetic":

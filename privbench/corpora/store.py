@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,18 +35,31 @@ class Corpus:
     content_sha256: str
     split_sha256: str
     notes: tuple[str, ...] = ()  # what the adapter found worth saying (spellings found, checks failed)
+    feature_streams: tuple[str, ...] | None = None  # streams `prepare` computed features for; None: read afresh
 
     @property
     def modalities(self) -> tuple[str, ...]:
-        """The streams this corpus offers: text only when it has transcripts."""
+        """The streams this corpus' data offers: text only when it has transcripts."""
         has_text = "text" in self.rules.modalities and self.table["transcript"].fillna("").str.strip().ne("").any()
         return tuple(m for m in self.rules.modalities if m != "text" or has_text)
 
     @property
+    def streams(self) -> tuple[str, ...]:
+        """The streams a model can read: those with features once prepared (a corpus with transcripts
+        but no word vectors has audio only), else those the data offers."""
+        if self.feature_streams is None:
+            return self.modalities
+        return tuple(m for m in self.modalities if m in self.feature_streams)
+
+    @property
     def setups(self) -> tuple[str, ...]:
         """The modalities a model can be evaluated on: each stream, and multimodal when it has both."""
-        both = {"audio", "text"} <= set(self.modalities)
-        return self.modalities + (("multimodal",) if both else ())
+        both = {"audio", "text"} <= set(self.streams)
+        return self.streams + (("multimodal",) if both else ())
+
+    def missing_streams(self) -> tuple[str, ...]:
+        """Streams the data offers that have no features (text without word vectors)."""
+        return tuple(m for m in self.modalities if m not in self.streams)
 
     @property
     def speakers(self) -> int:
@@ -84,7 +98,7 @@ def resolve_root(adapter: Adapter, root: Path | None, protocol: Protocol) -> Pat
     if root is not None:
         return root.expanduser().resolve()
     remembered = remembered_root(adapter.name)
-    if remembered is not None:
+    if remembered is not None and adapter.is_current(remembered, protocol):
         return remembered
     default = adapter.default_root(protocol)
     if default is not None:
@@ -130,12 +144,15 @@ def load_corpus(name: str, protocol: Protocol, root: Path | None = None) -> Corp
         raise CorpusError(f"corpus {name!r} is not prepared: run privbench prepare {name}"
                           + ("" if adapter.kind == "synthetic" else " --root DIR"))
     record = json.loads(record_path.read_text())
+    if not adapter.is_current(Path(record["root"]), protocol):
+        raise CorpusError(f"the prepared {name} corpus was generated with an older design: run privbench prepare {name}")
     if record["protocol_sha256"] != protocol.sha256:
         # protocol.toml changed since prepare (bins, filters): never serve a stale table.
-        return read_corpus(name, Path(record["root"]), protocol)
+        fresh = read_corpus(name, Path(record["root"]), protocol)
+        return dataclasses.replace(fresh, feature_streams=tuple(record.get("feature_stores", {})))
     table = pd.read_csv(corpus_dir(name) / "table.csv", keep_default_na=False, dtype={"utterance_id": str, "speaker": str})
     return Corpus(name, Path(record["root"]), adapter.rules(protocol, Path(record["root"])), table,
-                  record["content_sha256"], record["split_sha256"])
+                  record["content_sha256"], record["split_sha256"], feature_streams=tuple(record.get("feature_stores", {})))
 
 
 def prepared_names() -> list[str]:

@@ -14,6 +14,7 @@ fresh spawned process: the audio then depends on nothing but the seed.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import multiprocessing
 import os
@@ -29,7 +30,7 @@ from scipy.signal import resample_poly
 
 from privbench.errors import CorpusError
 from privbench.protocol import Protocol, Synthetic, get_protocol
-from privbench.storage import atomic_directory, atomic_write_json
+from privbench.storage import atomic_directory, atomic_write_json, canonical_json, sha256_bytes
 from privbench.synthetic import grammar
 from privbench.synthetic.espeak import VoiceSettings, synthesise
 
@@ -90,32 +91,31 @@ def _to_target_rate(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
     return np.clip(resample_poly(waveform, target // divisor, rate // divisor), -1.0, 1.0).astype(np.float32)
 
 
-def _speak_within(parts: list[str], joiners: list[str], voice: VoiceSettings, style: grammar.SpeakerStyle,
-                  rng: np.random.Generator, sentiment_p: np.ndarray, settings: Synthetic,
-                  target_rate: int, noise_seed: int) -> tuple[str, np.ndarray]:
-    """Synthesise the sentence, dropping or adding clauses until it lasts min..max seconds."""
+def _speak_within(text: str, voice: VoiceSettings, settings: Synthetic, target_rate: int, noise_seed: int,
+                  rng: np.random.Generator) -> tuple[np.ndarray, bool]:
+    """Synthesise the sentence to last min..max seconds, without changing its words (so the transcript's
+    length never depends on this utterance's activation): a sentence spoken too slowly is spoken
+    faster. The speech then sits in silence, as recordings do: leading and trailing silence drawn
+    from `silence_s` each (shortened to stay within the maximum), and more silence around a sentence
+    still too short. Returns the audio and whether it was sped up."""
     shortest = int(settings.min_duration_s * target_rate)
     longest = int(settings.max_duration_s * target_rate)
-    for _ in range(4):
-        text = grammar.join_clauses(parts, joiners)
-        samples, rate = synthesise(text, voice, noise_seed)
-        audio = _to_target_rate(samples, rate, target_rate)
-        if len(audio) > longest and len(parts) > 1:
-            parts = parts[:-1]
-        elif len(audio) < shortest:
-            parts = parts + [style.clause(rng, sentiment_p)]
-            joiners = joiners + [grammar.JOINERS[rng.integers(len(grammar.JOINERS))]]
-        else:
-            break
-    if len(audio) > longest:
-        # One clause spoken slowly can still run long: speak it faster rather than cut words off.
+    samples, rate = synthesise(text, voice, noise_seed)
+    audio = _to_target_rate(samples, rate, target_rate)
+    sped_up = len(audio) > longest
+    if sped_up:
         faster = dataclasses.replace(voice, rate_wpm=_clip(voice.rate_wpm * len(audio) / longest * 1.05, _ESPEAK_LIMITS["rate"]))
         samples, rate = synthesise(text, faster, noise_seed)
         audio = _to_target_rate(samples, rate, target_rate)[:longest]
+    lead, trail = (int(rng.uniform(*settings.silence_s) * target_rate) for _ in range(2))
+    room = longest - len(audio)
+    if lead + trail > room:
+        lead, trail = lead * room // (lead + trail), trail * room // (lead + trail)
+    audio = np.pad(audio, (lead, trail))
     if len(audio) < shortest:
         pad = shortest - len(audio)
         audio = np.pad(audio, (pad // 2, pad - pad // 2))
-    return text, audio
+    return audio, sped_up
 
 
 def _generate_speaker(job: _SpeakerJob) -> list[dict]:
@@ -139,20 +139,25 @@ def _generate_speaker(job: _SpeakerJob) -> list[dict]:
         voice = VoiceSettings(
             variant=job.variant,
             rate_wpm=_clip(base_rate * (1.0 + emotion.rate_per_activation * a), _ESPEAK_LIMITS["rate"]),
-            pitch=_clip(base_pitch + emotion.pitch_per_activation * a + emotion.pitch_per_valence * v, _ESPEAK_LIMITS["pitch"]),
+            pitch=_clip(base_pitch + emotion.pitch_per_activation * a + emotion.pitch_per_valence * v
+                        + rng.normal(0.0, speaker_settings.utterance_pitch_sd), _ESPEAK_LIMITS["pitch"]),
             pitch_range=_clip(base_range + emotion.range_per_activation * a, _ESPEAK_LIMITS["range"]),
             volume=_clip(emotion.volume_base + emotion.volume_per_activation * a, _ESPEAK_LIMITS["volume"]),
             language=settings.language,
         )
         sentiment_p = grammar.sentiment_probabilities(v, emotion.word_valence_slope)
         target_s = rng.uniform(settings.min_duration_s, settings.max_duration_s)
-        words_wanted = target_s * voice.rate_wpm / 60.0
+        # The sentence's length follows the speaker's habitual rate, not this utterance's: an aroused
+        # speaker says the same words faster (shorter), as in real speech, instead of saying more words
+        # (which would leak activation through the transcript's length).
+        words_wanted = target_s * base_rate / 60.0
         clauses = max(1, int(round(words_wanted / 5.0)))  # a clause has about five words
         parts = style.sentence(rng, sentiment_p, clauses)
         joiners = [grammar.JOINERS[rng.integers(len(grammar.JOINERS))] for _ in parts[1:]]
         utterance_id = f"{job.speaker}_u{number + 1:03d}"
         noise_seed = zlib.crc32(f"{job.seed}:{utterance_id}".encode())
-        text, audio = _speak_within(parts, joiners, voice, style, rng, sentiment_p, settings, job.sample_rate_hz, noise_seed)
+        text = grammar.join_clauses(parts, joiners)
+        audio, sped_up = _speak_within(text, voice, settings, job.sample_rate_hz, noise_seed, rng)
         relative = Path("audio") / job.speaker / f"{utterance_id}.wav"
         soundfile.write(Path(job.out_dir) / relative, audio, job.sample_rate_hz, subtype="PCM_16")
         rows.append({
@@ -160,7 +165,7 @@ def _generate_speaker(job: _SpeakerJob) -> list[dict]:
             "audio_path": relative.as_posix(), "transcript": text,
             "activation": _rate(rng, activation, job.rater_biases[0], settings),
             "valence": _rate(rng, valence, job.rater_biases[1], settings),
-            "voice_variant": job.variant, "latent_activation": round(float(activation), 4),
+            "voice_variant": job.variant, "sped_up": sped_up, "latent_activation": round(float(activation), 4),
             "latent_valence": round(float(valence), 4),
         })
     return rows
@@ -195,8 +200,29 @@ def text_pool(settings: Synthetic, seed: int) -> list[str]:
     return sentences
 
 
-def default_location(cache: Path, seed: int, size: SyntheticSize) -> Path:
-    return cache / "synthetic" / f"seed{seed}-{size.folder_name}"
+# Bump when the generator writes different audio or text for the same settings, so that a
+# corpus made by older code is never taken for the current design.
+GENERATOR_VERSION = 2
+
+
+def design(protocol: Protocol) -> dict:
+    """What a generated corpus' content depends on besides its size: the generator and its settings."""
+    return json.loads(canonical_json({"generator": GENERATOR_VERSION, "settings": dataclasses.asdict(protocol.synthetic),
+                                      "sample_rate_hz": protocol.features.audio.sample_rate_hz}))
+
+
+def default_location(cache: Path, protocol: Protocol, size: SyntheticSize) -> Path:
+    """Where the default corpus of this design lives: a changed design gets a new folder."""
+    digest = sha256_bytes(canonical_json(design(protocol)).encode())[:10]
+    return cache / "synthetic" / f"seed{protocol.synthetic.seed}-{size.folder_name}-{digest}"
+
+
+def matches_design(folder: Path, protocol: Protocol) -> bool:
+    """Whether the corpus in `folder` was generated with this protocol's design (generator and settings)."""
+    try:
+        return json.loads((folder / GENERATION).read_text()).get("design") == design(protocol)
+    except (OSError, ValueError):
+        return False
 
 
 def is_generated(folder: Path) -> bool:
@@ -225,7 +251,7 @@ def generate_synthetic_corpus(
         raise CorpusError(f"a synthetic corpus needs at least one speaker of each gender and one utterance each, not {size}")
     description = {
         "corpus": "synthetic", "synthetic": True, "seed": seed, "size": dataclasses.asdict(size),
-        "settings": dataclasses.asdict(settings), "protocol_version": protocol.version,
+        "design": design(protocol), "protocol_version": protocol.version,
     }
     if is_generated(out_dir):
         return out_dir
