@@ -15,11 +15,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from privbench import __version__
-from privbench.corpora.registry import adapter_for, builtin_names
-from privbench.corpora.store import load_corpus, prepared_names, remembered_root
+from privbench.data.corpora.registry import adapter_for, builtin_names
+from privbench.data.corpora.store import load_corpus, prepared_names, remembered_root
 from privbench.errors import PrivbenchError
-from privbench.inspect import export_table, fold_speakers, fold_summary
-from privbench.prepare import PrepareProgress, ensure_prepared, prepare_corpus
+from privbench.data.inspection import export_table, fold_speakers, fold_summary
+from privbench.data.prepare import PrepareProgress, ensure_prepared, prepare_corpus
 from privbench.protocol import get_protocol
 from privbench.storage import atomic_write_text
 
@@ -45,10 +45,10 @@ def cli() -> None:
 
 def make_executor(name: str, workers: int | None, address: str | None = None, gpus_per_job: float = 0.0):
     """The executor the options ask for; Ray only when asked (an optional extra)."""
-    from privbench.executor import LocalExecutor
+    from privbench.run.executor import LocalExecutor
 
     if name == "ray":
-        from privbench.ray_executor import RayExecutor
+        from privbench.run.ray_executor import RayExecutor
 
         return RayExecutor(address=address, gpus_per_job=gpus_per_job, local_cpus=workers)
     if address:
@@ -58,25 +58,54 @@ def make_executor(name: str, workers: int | None, address: str | None = None, gp
 
 def _job_bars() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    TextColumn("eta"), TimeRemainingColumn(), console=err_console)
+                    console=err_console)
 
 
-def _job_progress(bars: Progress, label: str, note):
-    """An evaluation's callbacks: one bar per phase, one line per failed job."""
-    from privbench.evaluate import Progress as EvaluationProgress
+class _CommandBars:
+    """The whole command's jobs on top (total, cached, to run, ETA from measured job times), each
+    evaluation's phases below; a log line every few minutes instead when stderr is not a terminal."""
 
-    current: dict[str, int] = {}
+    def __init__(self, bars: Progress, planned, workers: int):
+        from privbench.run.progress import CommandProgress
 
-    def phase(name: str, total: int, cached: int) -> None:
-        current["task"] = bars.add_task(f"{label}{name} ({cached} cached)", total=total, completed=cached)
+        interactive = err_console.is_terminal
+        log = None if interactive else (lambda line: click.echo(f"privbench: progress: {line}", err=True))
+        self.bars = bars
+        self.command = CommandProgress(planned, workers, log)
+        status = self.command.status()
+        self.task = bars.add_task(self._describe(), total=status.total, completed=status.cached)
+        if log is not None:
+            log(status.line())
 
-    def job_done(outcome) -> None:
-        bars.advance(current["task"])
-        if outcome.error:
-            bars.console.print(f"privbench: job failed: {outcome.spec.describe()}: {outcome.error}", markup=False,
-                               highlight=False, soft_wrap=True)
+    def _describe(self) -> str:
+        return f"all jobs: {self.command.status().line()}"
 
-    return EvaluationProgress(phase, job_done, note)
+    def _refresh(self) -> None:
+        status = self.command.status()
+        self.bars.update(self.task, description=self._describe(), completed=status.total - status.remaining)
+
+    def evaluation(self, label: str, note):
+        """One evaluation's callbacks: one bar per phase, one line per failed job."""
+        from privbench.run.evaluate import Progress as EvaluationProgress
+
+        current: dict[str, int] = {}
+
+        def phase(name: str, total: int, cached: int) -> None:
+            current["task"] = self.bars.add_task(f"  {label}{name} ({cached} cached)", total=total, completed=cached)
+
+        def job_cached(spec, record) -> None:
+            self.command.job_cached(spec, record)
+            self._refresh()
+
+        def job_done(outcome) -> None:
+            self.bars.advance(current["task"])
+            self.command.job_finished(outcome.spec, outcome.result)
+            self._refresh()
+            if outcome.error:
+                self.bars.console.print(f"privbench: job failed: {outcome.spec.describe()}: {outcome.error}", markup=False,
+                                        highlight=False, soft_wrap=True)
+
+        return EvaluationProgress(phase, job_done, note, job_cached)
 
 
 def _progress() -> tuple[Progress, PrepareProgress]:
@@ -97,25 +126,28 @@ def _progress() -> tuple[Progress, PrepareProgress]:
 @click.argument("corpus")
 @click.option("--root", type=click.Path(path_type=Path), help="The corpus' folder, or a manifest corpus' TOML.")
 @click.option("--word2vec", type=click.Path(path_type=Path), help="word2vec vectors (GoogleNews .bin/.bin.gz or text).")
-def prepare(corpus: str, root: Path | None, word2vec: Path | None) -> None:
+@click.option("--waveforms", is_flag=True, help="Also cache the 16 kHz waveforms (for encoders whose inputs include waveform; "
+                                                "evaluate caches them on first need anyway).")
+def prepare(corpus: str, root: Path | None, word2vec: Path | None, waveforms: bool) -> None:
     """Read CORPUS, fix its folds, compute and cache its features."""
     protocol = get_protocol()
     adapter = adapter_for(corpus, protocol)
     if adapter.kind == "release":
-        from privbench.corpora.registry import release_reader
-        from privbench.corpora.store import resolve_root
+        from privbench.data.corpora.registry import release_reader
+        from privbench.data.corpora.store import resolve_root
 
         # A wrong or partial root is one line, before any progress bar.
         release_reader(corpus).check_root(resolve_root(adapter, root, protocol))
     bars, progress = _progress()
     with bars:
-        prepared = prepare_corpus(corpus, protocol, root, word2vec, progress)
+        prepared = prepare_corpus(corpus, protocol, root, word2vec, progress, waveforms)
     for note in prepared.notes:
         click.echo(f"privbench: note: {note}", err=True)
     table = prepared.corpus.table
     click.echo(
         f"prepared {corpus}: {len(table)} utterances, {prepared.corpus.speakers} speakers, "
-        f"modalities {', '.join(m for m in prepared.corpus.modalities if m in prepared.feature_stores)}; "
+        f"modalities {', '.join(m for m in prepared.corpus.modalities if m in prepared.feature_stores)}"
+        f"{' (and waveforms)' if 'waveform' in prepared.feature_stores else ''}; "
         f"root {prepared.corpus.root}; content sha256 {prepared.corpus.content_sha256[:12]}, "
         f"split sha256 {prepared.corpus.split_sha256[:12]}"
     )
@@ -185,9 +217,9 @@ def corpora() -> None:
               help="Where to train the encoder for the checks.")
 def check(encoder_dir: Path, device: str) -> None:
     """Run the interface's conformance checks on the encoder in ENCODER_DIR."""
-    from privbench.blocks import resolve_device
-    from privbench.check import run_checks
-    from privbench.submission import read_submission
+    from privbench.encoders.blocks import resolve_device
+    from privbench.run.check import run_checks
+    from privbench.encoders.submission import read_submission
 
     protocol = get_protocol()
     submission = read_submission(encoder_dir, protocol)
@@ -218,12 +250,12 @@ def evaluate(encoder_dir: Path, corpora: tuple[str, ...], modalities: tuple[str,
              executor_name: str, workers: int | None, address: str | None, gpus_per_job: float, device: str,
              results: Path | None) -> None:
     """Train, attack and score the encoder in ENCODER_DIR under the protocol; write result records."""
-    from privbench.blocks import resolve_device
-    from privbench.corpora.table import TASKS
-    from privbench.evaluate import Request, check_request
-    from privbench.evaluate import evaluate as run_evaluation
+    from privbench.encoders.blocks import resolve_device
+    from privbench.data.corpora.table import TASKS
+    from privbench.run.evaluate import Request, check_request, planned_jobs
+    from privbench.run.evaluate import evaluate as run_evaluation
     from privbench.paths import repo_root
-    from privbench.report import HEADERS, significance, summary_rows
+    from privbench.results.report import HEADERS, significance, summary_rows
 
     protocol = get_protocol()
     protocol.budget(budget)  # an unknown budget is one line, before anything runs
@@ -237,10 +269,10 @@ def evaluate(encoder_dir: Path, corpora: tuple[str, ...], modalities: tuple[str,
     checked = check_request(request, protocol, note)  # refusals come before any progress bar
     try:
         with bars:
-            evaluation = run_evaluation(request, protocol, executor, _job_progress(bars, "", note), checked)
+            command = _CommandBars(bars, planned_jobs(checked, request, protocol), executor.workers)
+            evaluation = run_evaluation(request, protocol, executor, command.evaluation("", note), checked)
     finally:
-        if hasattr(executor, "shutdown"):
-            executor.shutdown()
+        executor.close()
     comparisons = significance(evaluation.records, results, protocol.significance)
     view = Table(title=f"{evaluation.submission.name}, budget {budget}: mean ± sd over rotations (+/-: significantly "
                        f"better/worse than {protocol.significance.reference_model}, paired t-test, BH; †k: attack inverted "
@@ -267,19 +299,21 @@ def evaluate(encoder_dir: Path, corpora: tuple[str, ...], modalities: tuple[str,
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--results", type=click.Path(path_type=Path), default=None, help="Default: leaderboard/results of the clone.")
 @click.option("--plan", "plan_only", is_flag=True, help="Print the job count and an estimate; run nothing.")
+@click.option("--from-records", is_flag=True, help="Run nothing: render the tables and findings from the records in --results.")
 @click.option("--executor", "executor_name", type=click.Choice(["local", "ray"]), default="local", show_default=True)
 @click.option("--address", help="With --executor ray: an existing cluster's address (default: a local Ray instance).")
 @click.option("--gpus-per-job", type=click.FloatRange(0, 1), default=0.25, show_default=True,
               help="With --executor ray and a CUDA device: the share of a GPU each job asks for.")
 def reproduce(table_choice: str, corpora: tuple[str, ...], budget: str, workers: int | None, device: str,
-              results: Path | None, plan_only: bool, executor_name: str, address: str | None, gpus_per_job: float) -> None:
+              results: Path | None, plan_only: bool, from_records: bool, executor_name: str, address: str | None,
+              gpus_per_job: float) -> None:
     """Measure the paper's tables on CORPUS and print them beside the published numbers."""
     import time
 
-    from privbench.blocks import resolve_device
-    from privbench.executor import LocalExecutor
+    from privbench.encoders.blocks import resolve_device
+    from privbench.run.executor import LocalExecutor
     from privbench.paths import repo_root
-    from privbench.reproduce import count_jobs, plan, reproduce as run_reproduction, request_for, table_ids
+    from privbench.results.reproduce import plan, reproduce as run_reproduction, request_for, table_ids
 
     protocol = get_protocol()
     protocol.budget(budget)
@@ -289,7 +323,9 @@ def reproduce(table_choice: str, corpora: tuple[str, ...], budget: str, workers:
     device = resolve_device(device)
     note = lambda text: click.echo(f"privbench: note: {text}", err=True)  # noqa: E731
     if plan_only:
-        from privbench.prepare import generation_size, needs_generating
+        from privbench.run.evaluate import check_request, planned_jobs
+        from privbench.data.prepare import generation_size, needs_generating
+        from privbench.run.progress import CommandProgress, duration
 
         for corpus in corpora:
             if needs_generating(corpus, protocol):
@@ -298,29 +334,32 @@ def reproduce(table_choice: str, corpora: tuple[str, ...], budget: str, workers:
             else:
                 load_corpus(corpus, protocol)  # any other corpus must be prepared to be planned
         requests = [request_for(p, budget, device, results, root / "baselines") for p in plan(ids, corpora, protocol)]
-        counts = count_jobs(requests, protocol)
+        jobs = [job for request in requests for job in planned_jobs(check_request(request, protocol, planning=True), request, protocol)]
         executor = LocalExecutor(workers)
-        estimate = ""
-        if counts["seconds_per_job"]:
-            hours = (counts["jobs"] - counts["cached"]) * counts["seconds_per_job"] / executor.workers / 3600
-            estimate = (f"; about {counts['seconds_per_job']:.0f} compute-seconds per job (mean of the cached ones), so "
-                        f"about {hours:.1f} hours with {executor.workers} local workers")
+        status = CommandProgress(jobs, executor.workers).status()
+        estimate = (f"; about {duration(status.eta_s)} with {executor.workers} local workers (from the cached jobs' times)"
+                    if status.eta_s is not None and status.remaining else "")
         click.echo(f"table {table_choice}, budget {budget}, corpora {', '.join(corpora)}: {len(requests)} evaluations, "
-                   f"{counts['jobs']} jobs, {counts['cached']} cached{estimate}")
+                   f"{status.total} jobs, {status.cached} cached{estimate}")
         return
 
     bars = _job_bars()
-    progress_for = lambda label: _job_progress(bars, f"{label}: ", note)  # noqa: E731
-
     started = time.perf_counter()
     executor = make_executor(executor_name, workers, address, gpus_per_job if device == "cuda" else 0.0)
+    command: dict[str, _CommandBars] = {}
+
+    def on_plan(jobs) -> None:
+        command["bars"] = _CommandBars(bars, jobs, executor.workers)
+
+    def progress_for(label: str):
+        return command["bars"].evaluation(f"{label}: ", note)
+
     try:
         with bars:
-            outcome = run_reproduction(ids, corpora, budget, protocol, executor, results,
-                                       root / "leaderboard" / "reports", root / "baselines", device, progress_for, note)
+            outcome = run_reproduction(ids, corpora, budget, protocol, executor, results, root / "leaderboard" / "reports",
+                                       root / "baselines", device, progress_for, note, on_plan, from_records)
     finally:
-        if hasattr(executor, "shutdown"):
-            executor.shutdown()
+        executor.close()
     for text in outcome.tables.values():
         click.echo(text)
     for text in outcome.findings.values():
@@ -343,7 +382,7 @@ def leaderboard() -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Default: leaderboard/site of the clone.")
 def leaderboard_build(results: Path | None, out: Path | None) -> None:
     """Render every valid result record into a static site (and LEADERBOARD.md)."""
-    from privbench.leaderboard import build
+    from privbench.results.leaderboard import build
     from privbench.paths import repo_root
 
     root = repo_root()
@@ -356,6 +395,27 @@ def leaderboard_build(results: Path | None, out: Path | None) -> None:
     click.echo(f"built {len(site.pages)} pages from {site.records} records into {out}"
                + (f"; wrote {site.markdown}" if site.markdown else "")
                + (f"; {len(site.refused)} invalid records left out" if site.refused else ""))
+
+
+@leaderboard.command("check")
+@click.option("--results", type=click.Path(path_type=Path), default=None, help="Default: leaderboard/results of the clone.")
+@click.option("--base", help="A git revision (the pull request's target, e.g. origin/main): also refuse changes to records "
+                             "that exist there, and new records under a name another encoder holds there.")
+def leaderboard_check(results: Path | None, base: str | None) -> None:
+    """Check result records the way a pull request's check does: one line per problem, exit 1 if any."""
+    from privbench.results.leaderboard_check import check_results
+    from privbench.paths import repo_root, splits_dir
+
+    root = repo_root()
+    results = results if results is not None else root / "leaderboard" / "results"
+    if not results.is_dir():
+        raise PrivbenchError(f"{results} is not a folder of result records: give --results DIR")
+    count, problems = check_results(results, get_protocol(), splits_dir(), base, root)
+    for line in problems:
+        click.echo(f"privbench: {line}", err=True)
+    if problems:
+        raise PrivbenchError(f"{len(problems)} problems in {results} ({count} valid records read): fix the lines above")
+    click.echo(f"{count} records in {results}: all acceptable" + (f" against {base}" if base else ""))
 
 
 @leaderboard.command("serve")

@@ -45,8 +45,9 @@ def splits_dir() -> Path:
 
 # The modules a job's numbers depend on. A change to any of them makes every
 # cached job stale; a change elsewhere (the CLI, reports, docs) does not.
-JOB_MODULES = ("anonymise.py", "attacks.py", "blocks.py", "csrc/gru_cpu.cpp", "features.py", "gru.py", "interface.py",
-               "jobs.py", "membership.py", "metrics.py", "paper_encoder.py", "recipe.py", "setup_data.py")
+JOB_MODULES = ("data/features.py", "data/labels.py", "encoders/anonymise.py", "encoders/blocks.py", "encoders/csrc/gru_cpu.cpp",
+               "encoders/gru.py", "encoders/interface.py", "encoders/paper_encoder.py", "encoders/recipe.py", "run/jobs.py",
+               "run/setup_data.py", "scoring/attacks.py", "scoring/membership.py", "scoring/metrics.py")
 
 
 @functools.cache

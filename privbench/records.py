@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 import math
 import platform
+import re
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from privbench.errors import PrivbenchError
-from privbench.metric_defs import BY_NAME, REQUIRED
+from privbench.scoring.metric_defs import BY_NAME, REQUIRED
 from privbench.storage import atomic_write_json
 
 # Protocol 2 added to each metric its sd, n and (for attacks that can invert) per-rotation flags;
@@ -77,7 +78,12 @@ def inverted_count(record: dict[str, Any], name: str) -> int:
 def environment(device: str) -> dict[str, str]:
     import torch
 
-    from privbench import __version__
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        __version__ = version("privbench")
+    except PackageNotFoundError:  # a clone on sys.path without pip install
+        __version__ = "unknown"
     from privbench.paths import repo_root
 
     try:
@@ -113,22 +119,107 @@ def _need(condition: bool, where: str, message: str) -> None:
         raise RecordError(f"{where}: {message}")
 
 
-def validate(record: Any, where: str) -> dict[str, Any]:
-    """Check a record against the schema; raise RecordError naming `where` and the key."""
-    _need(isinstance(record, dict), where, "not a JSON object")
-    _need(record.get("schema") == SCHEMA, where, f"schema is {record.get('schema')!r}, expected {SCHEMA!r}")
+# Records arrive by pull request: every string that becomes a path, a URL or markup is checked.
+# Encoder and corpus names become path parts and HTML ids: lower-case letters and digits, joined by single
+# hyphens or dots (submission names use hyphens only; privbench's lambda variants read "priv-c-lambda-0.75").
+SAFE_NAME = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*")
+SHA256 = re.compile(r"[0-9a-f]{64}")
+VERSION = re.compile(r"[0-9]+(?:\.[0-9]+)*")
+URL = re.compile(r"https?://[^\s\"'<>]+")
+TOP_LEVEL = {"schema", "encoder", "protocol", "corpus", "modality", "task", "metrics", "chance_reached", "config",
+             "runtime_s", "environment", "created",
+             # written by privbench evaluate beyond ARCHITECTURE.md's keys (leaderboard/result.schema.json documents each)
+             "submission", "synthetic", "jobs", "timings_s", "epochs", "selection"}
+TEXT_LIMIT = 2000  # characters of a display name, description or author
+
+
+def _text(value: Any, where: str, key: str, limit: int = TEXT_LIMIT, empty: bool = False) -> None:
+    _need(isinstance(value, str) and (empty or value.strip() != "") and len(value) <= limit, where,
+          f"{key} must be {'a' if empty else 'a non-empty'} string of at most {limit} characters")
+
+
+def _identity(record: dict[str, Any], where: str, protocol) -> None:
     for key, fields in (("encoder", ("name", "sha256", "display_name")), ("protocol", ("version", "sha256", "budget")),
                         ("corpus", ("name", "content_sha256", "split_sha256"))):
         _need(isinstance(record.get(key), dict), where, f"{key} must be an object")
         for name in fields:
             _need(isinstance(record[key].get(name), str) and record[key][name] != "", where, f"{key}.{name} must be a non-empty string")
-    for key in ("modality", "task", "created"):
-        _need(isinstance(record.get(key), str), where, f"{key} must be a string")
+        unknown = sorted(set(record[key]) - set(fields))
+        _need(not unknown, where, f"{key}.{unknown[0] if unknown else ''} is not a known key")
+    encoder, corpus, run = record["encoder"], record["corpus"], record["protocol"]
+    for key, value in (("encoder.name", encoder["name"]), ("corpus.name", corpus["name"])):
+        _need(SAFE_NAME.fullmatch(value) is not None, where, f"{key} {value[:60]!r} must be lower-case letters and digits joined by hyphens or dots")
+    for key, value in (("encoder.sha256", encoder["sha256"]), ("protocol.sha256", run["sha256"]),
+                       ("corpus.content_sha256", corpus["content_sha256"]), ("corpus.split_sha256", corpus["split_sha256"])):
+        _need(SHA256.fullmatch(value) is not None, where, f"{key} must be 64 lower-case hexadecimal digits")
+    _text(encoder["display_name"], where, "encoder.display_name", 200)
+    _need(VERSION.fullmatch(run["version"]) is not None, where, f"protocol.version {run['version'][:20]!r} is not a version number")
+    _need(run["budget"] in protocol.budgets, where, f"protocol.budget {run['budget'][:40]!r} is not one of {', '.join(protocol.budgets)}")
+    _need(record.get("modality") in protocol.setups.modalities, where,
+          f"modality must be one of {', '.join(protocol.setups.modalities)}")
+    _need(record.get("task") in protocol.setups.tasks, where, f"task must be one of {', '.join(protocol.setups.tasks)}")
+
+
+def _extras(record: dict[str, Any], where: str) -> None:
+    """The keys privbench evaluate writes beyond ARCHITECTURE.md's, when present."""
+    submission = record.get("submission")
+    if submission is not None:
+        _need(isinstance(submission, dict), where, "submission must be an object")
+        for key in ("display_name", "description", "entry"):
+            if key in submission:
+                _text(submission[key], where, f"submission.{key}", empty=key == "description")
+        if "name" in submission:
+            _need(submission["name"] == record["encoder"]["name"], where, "submission.name differs from encoder.name")
+        authors = submission.get("authors", [])
+        _need(isinstance(authors, list) and all(isinstance(a, str) and len(a) <= 200 for a in authors), where,
+              "submission.authors must be a list of strings")
+        url = submission.get("url")
+        _need(url is None or (isinstance(url, str) and URL.fullmatch(url) is not None and len(url) <= 500), where,
+              "submission.url must be an http:// or https:// address")
+        for key in ("modalities", "inputs"):
+            _need(all(isinstance(v, str) for v in submission.get(key, [])), where, f"submission.{key} must be a list of strings")
+    _need(record.get("synthetic") in (None, True, False), where, "synthetic must be true or false")
+    jobs = record.get("jobs")
+    _need(jobs is None or (isinstance(jobs, dict) and all(isinstance(v, int) and v >= 0 for v in jobs.values())), where,
+          "jobs must map a job kind to a count")
+    timings = record.get("timings_s")
+    _need(timings is None or (isinstance(timings, dict) and all(_is_number(v) and v >= 0 for v in timings.values())), where,
+          "timings_s must map a phase to seconds")
+    epochs = record.get("epochs")
+    _need(epochs is None or (isinstance(epochs, list) and all(isinstance(v, int) and v >= 0 for v in epochs)), where,
+          "epochs must be a list of epoch counts")
+    selection = record.get("selection")
+    if selection is not None:
+        _need(isinstance(selection, dict) and set(selection) <= {"chance_reached", "gender_uar"}, where,
+              "selection holds chance_reached and gender_uar only")
+        _need(all(v in (True, False, None) for v in selection.get("chance_reached", [])), where,
+              "selection.chance_reached must be true, false or null per rotation")
+        _need(all(v is None or _is_number(v) for v in selection.get("gender_uar", [])), where,
+              "selection.gender_uar must be numbers or null per rotation")
+
+
+def validate(record: Any, where: str, protocol=None) -> dict[str, Any]:
+    """Check a record against the schema (leaderboard/result.schema.json, and the checks JSON Schema
+    cannot express: means that match their rotations, names the protocol knows); raise RecordError
+    naming `where` and the key. Records are untrusted input."""
+    from privbench.protocol import get_protocol
+
+    protocol = protocol or get_protocol()
+    _need(isinstance(record, dict), where, "not a JSON object")
+    _need(record.get("schema") == SCHEMA, where, f"schema is {str(record.get('schema'))[:40]!r}, expected {SCHEMA!r}")
+    unknown = sorted(set(record) - TOP_LEVEL)
+    _need(not unknown, where, f"{unknown[0][:40] if unknown else ''} is not a known key")
+    _identity(record, where, protocol)
+    _need(isinstance(record.get("created"), str), where, "created must be a string")
+    try:
+        datetime.fromisoformat(record["created"])
+    except ValueError:
+        raise RecordError(f"{where}: created is not an ISO-8601 time") from None
     _need(isinstance(record.get("metrics"), dict), where, "metrics must be an object")
     for name in REQUIRED:
         _need(name in record["metrics"], where, f"metrics.{name} is missing")
     for name, value in record["metrics"].items():
-        _need(name in BY_NAME, where, f"metrics.{name} is not a known metric")
+        _need(name in BY_NAME, where, f"metrics.{name[:40]} is not a known metric")
         _need(isinstance(value, dict) and isinstance(value.get("rotations"), list), where, f"metrics.{name}.rotations must be a list")
         numbers = [v for v in value["rotations"] if v is not None]
         _need(all(_is_number(v) for v in numbers), where, f"metrics.{name}.rotations holds a non-number")
@@ -147,9 +238,15 @@ def validate(record: Any, where: str) -> dict[str, Any]:
         _need(flags is None or (isinstance(flags, list) and len(flags) == len(value["rotations"])
                                 and all(isinstance(f, bool) for f in flags)), where,
               f"metrics.{name}.inverted must be one true/false per rotation")
+        unknown = sorted(set(value) - {"mean", "sd", "n", "rotations", "inverted"})
+        _need(not unknown, where, f"metrics.{name}.{unknown[0][:40] if unknown else ''} is not a known key")
     _need(record.get("chance_reached") in (True, False, None), where, "chance_reached must be true, false or null")
-    _need(isinstance(record.get("runtime_s"), (int, float)), where, "runtime_s must be a number")
-    _need(isinstance(record.get("environment"), dict), where, "environment must be an object")
+    _need(isinstance(record.get("config"), dict), where, "config must be an object")
+    _need(_is_number(record.get("runtime_s")) and record["runtime_s"] >= 0, where, "runtime_s must be a number of seconds")
+    environment = record.get("environment")
+    _need(isinstance(environment, dict) and all(isinstance(v, str) and len(v) <= 200 for v in environment.values()), where,
+          "environment must map names to strings")
+    _extras(record, where)
     return record
 
 
@@ -160,20 +257,33 @@ def write_record(results: Path, record: dict[str, Any]) -> Path:
     return path
 
 
-def read_record(path: Path) -> dict[str, Any]:
+def read_record(path: Path, results: Path | None = None) -> dict[str, Any]:
+    """A validated record; with `results`, it must also sit at the path its content names."""
     try:
         record = json.loads(path.read_text())
     except (OSError, ValueError) as error:
         raise RecordError(f"{path}: not readable JSON ({error})") from None
-    return validate(record, str(path))
+    validate(record, str(path))
+    if results is not None:
+        expected = record_path(results, record["encoder"]["name"], record["protocol"]["budget"], record["corpus"]["name"],
+                               record["modality"], record["task"])
+        _need(path.resolve() == expected.resolve(), str(path),
+              f"its content names {expected.relative_to(results)}: a record must sit at the path its content names")
+    return record
+
+
+def iter_records(results: Path) -> tuple[list[tuple[Path, dict[str, Any]]], list[str]]:
+    """Every valid record under `results` with its path, and one line per refused file."""
+    found, refused = [], []
+    for path in sorted(results.rglob("*.json")) if results.is_dir() else []:
+        try:
+            found.append((path, read_record(path, results)))
+        except RecordError as error:
+            refused.append(str(error))
+    return found, refused
 
 
 def read_records(results: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """Every valid record under `results`, and one line per refused file."""
-    records, refused = [], []
-    for path in sorted(results.rglob("*.json")) if results.is_dir() else []:
-        try:
-            records.append(read_record(path))
-        except RecordError as error:
-            refused.append(str(error))
-    return records, refused
+    found, refused = iter_records(results)
+    return [record for _, record in found], refused

@@ -35,10 +35,10 @@ import soundfile
 from scipy.signal import resample_poly
 from scipy.stats import spearmanr
 
-from privbench.attacks import attack_uar, Attack
-from privbench.corpora.store import feature_store_folder, load_corpus
-from privbench.feature_cache import open_store
-from privbench.folds import rotation
+from privbench.scoring.attacks import attack_uar, Attack
+from privbench.data.corpora.store import feature_store_folder, load_corpus
+from privbench.data.feature_cache import open_store
+from privbench.data.folds import rotation
 from privbench.protocol import get_protocol
 
 SAMPLE_RATE = 16000

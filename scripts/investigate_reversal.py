@@ -73,10 +73,10 @@ def selection(encoder: str, corpus: str, budget: str) -> None:
     tolerance = get_protocol().training.gender_chance_tolerance
     by_setup = defaultdict(list)
     for record in _main_jobs(encoder, corpus, budget):
-        by_setup[(record["spec"]["modality"], record["spec"]["task"])].append(record)
+        by_setup[(record["spec"]["modality"], record["spec"]["task"], record["spec"]["config"].get("lambda"))].append(record)
     print("| setup | rotations at chance (two-sided) | v1 rule would keep a confidently wrong head (< 0.45) | "
           "kept head's validation UAR (farthest head) | probe L on frozen h (test) | P | P-worst |\n|---|---|---|---|---|---|---|")
-    for (modality, task), rows in sorted(by_setup.items()):
+    for (modality, task, strength), rows in sorted(by_setup.items(), key=lambda item: (item[0][0], item[0][1], item[0][2] or 0)):
         rows.sort(key=lambda r: (r["spec"]["rotation"], r["spec"]["seed"]))
         at_chance, v1_wrong, heads = 0, 0, []
         for row in rows:
@@ -87,17 +87,18 @@ def selection(encoder: str, corpus: str, budget: str) -> None:
             at_chance += abs(farthest - 0.5) <= tolerance
             v1_wrong += min(_gender_uars(history[v1_kept(history)])) < 0.5 - tolerance
         attacks = [row["attacks"] for row in rows]
-        print(f"| {modality}/{task} | {at_chance}/{len(rows)} | {v1_wrong}/{len(rows)} | "
+        label = f"{modality}/{task}" + (f", lambda {strength:g}" if strength is not None else "")
+        print(f"| {label} | {at_chance}/{len(rows)} | {v1_wrong}/{len(rows)} | "
               f"{_mean(heads)} ({', '.join(f'{h:.2f}' for h in heads)}) | "
-              f"{_mean([a['leakage'] for a in attacks])} ({', '.join(f'{a['leakage']:.2f}' for a in attacks)}) | "
+              f"{_mean([a['leakage'] for a in attacks])} ({', '.join(format(a['leakage'], '.2f') for a in attacks)}) | "
               f"{_mean([a['privacy'] for a in attacks])} | {_mean([a['privacy_worst'] for a in attacks])} |")
 
 
 def rule_ablation(encoder: str, corpus: str, budget: str) -> None:
     """Version 1's one-sided rule against this protocol's, on the encoder's audio setups."""
-    import privbench.recipe as recipe
-    from privbench.evaluate import Request, evaluate
-    from privbench.executor import LocalExecutor
+    import privbench.encoders.recipe as recipe
+    from privbench.run.evaluate import Request, evaluate
+    from privbench.run.executor import LocalExecutor
     from privbench.records import read_record, record_path
 
     protocol = get_protocol()

@@ -15,13 +15,13 @@ import pytest
 from click.testing import CliRunner
 
 from privbench.protocol import get_protocol
-from privbench.synthetic.generate import SyntheticSize, generate_synthetic_corpus
+from privbench.data.synthetic.generate import SyntheticSize, generate_synthetic_corpus
 
 REPO = Path(__file__).resolve().parent.parent
 SMALL = SyntheticSize(speakers_female=3, speakers_male=3, utterances_per_speaker=6)
 
 
-# The compiled GRU (privbench/gru.py) builds once per machine for every test: each isolated cache
+# The compiled GRU (privbench/encoders/gru.py) builds once per machine for every test: each isolated cache
 # links to this folder (its build key covers the source, so a changed source builds anew).
 SHARED_EXTENSIONS = Path(tempfile.gettempdir()) / "privbench-tests-torch-extensions"
 
@@ -74,7 +74,7 @@ def invoke(runner: CliRunner, *args: str):
 @pytest.fixture(scope="session")
 def full_synthetic_prepared(tmp_path_factory: pytest.TempPathFactory):
     """The full synthetic corpus, generated and prepared in an isolated clone and cache (benchmarks)."""
-    from privbench.prepare import prepare_corpus
+    from privbench.data.prepare import prepare_corpus
 
     with pytest.MonkeyPatch.context() as monkeypatch:
         isolate(tmp_path_factory.mktemp("full"), monkeypatch)

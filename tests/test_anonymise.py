@@ -1,4 +1,4 @@
-"""privbench.anonymise.mcadams: the VoicePrivacy McAdams baseline (B2) on constructed signals."""
+"""privbench.encoders.anonymise.mcadams: the VoicePrivacy McAdams baseline (B2) on constructed signals."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.signal import lfilter, welch
 
-from privbench.anonymise import mcadams
+from privbench.encoders.anonymise import mcadams
 
 FS = 16000
 # The challenge's settings: 20 ms Hann window, 10 ms shift, LPC order 20.

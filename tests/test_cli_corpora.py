@@ -1,13 +1,14 @@
 """prepare / inspect / corpora through the CLI, on the small synthetic corpus and on manifests."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from privbench.corpora.table import EXPORT_COLUMNS
+from privbench.data.corpora.table import EXPORT_COLUMNS
 
 from conftest import invoke
 
@@ -125,7 +126,7 @@ def test_bad_manifests_fail_with_one_line_and_write_nothing(isolated: Path, smal
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("privbench: error: ")
-    assert pytest.importorskip("re").search(message, lines[0]), lines[0]
+    assert re.search(message, lines[0]), lines[0]
     assert not (tmp_path / "cache" / "corpora").exists()
     assert list((isolated / "benchmark" / "splits").iterdir()) == []
 

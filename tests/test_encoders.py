@@ -12,14 +12,14 @@ import torch
 
 from conftest import REPO, invoke
 from privbench import EncoderSpec, LabelledSet
-from privbench.blocks import AcousticStream, GradientReversal, LexicalStream, masked_mean
+from privbench.encoders.blocks import AcousticStream, GradientReversal, LexicalStream, masked_mean
 from privbench.errors import SetupRefused
-from privbench.interface import LabelAccessError
+from privbench.encoders.interface import LabelAccessError
 from privbench.protocol import get_protocol
-from privbench.recipe import _select, class_weights
-from privbench.submission import folder_sha256, load_encoder_class, read_submission
+from privbench.encoders.recipe import _select, class_weights
+from privbench.encoders.submission import folder_sha256, load_encoder_class, read_submission
 
-BASELINES = ["general", "priv-c", "priv-e", "priv-speaker", "priv-multi"]
+BASELINES = ["general", "priv-c", "priv-e", "priv-speaker", "priv-multi", "mcadams"]
 
 
 # ---------------------------------------------------------------- building blocks
@@ -213,7 +213,7 @@ def test_submission_sha256_covers_files_but_not_caches(tmp_path):
 def test_entry_is_imported_by_path_without_touching_sys_path(tmp_path):
     folder = _write_submission(tmp_path / "sub", GOOD_FIELDS, '''
         from .helpers import WIDTH
-        from privbench.paper_encoder import PaperEncoder
+        from privbench.encoders.paper_encoder import PaperEncoder
 
         class Toy(PaperEncoder):
             width = WIDTH
@@ -324,6 +324,7 @@ def test_every_baseline_and_the_template_pass_check(isolated, runner, folder):
 
 def test_the_public_interface_is_importable_from_the_package():
     import privbench
+    from privbench import interface
 
     for name in ("Encoder", "EncoderSpec", "Batch", "LabelledSet", "FitReport"):
-        assert getattr(privbench, name).__doc__, name
+        assert getattr(privbench, name) is getattr(interface, name), name  # one definition, re-exported

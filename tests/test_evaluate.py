@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 
 from conftest import REPO, invoke
-from privbench.attacks import Attack, MembershipData, attack_uar, leakage, membership, privacy, roc_auc, tpr_at_fpr
-from privbench.metrics import uar, utility
-from privbench.plan import configurations
+from privbench.scoring.attacks import Attack, MembershipData, attack_uar, leakage, membership, privacy, roc_auc, tpr_at_fpr
+from privbench.scoring.metrics import uar, utility
+from privbench.run.plan import configurations
 from privbench.protocol import get_protocol
-from privbench.records import RecordError, read_record, read_records, summarise, validate, values
-from privbench.stats import compare, paired_p
-from privbench.submission import read_submission
+from privbench.records import RecordError, read_record, read_records, record_path, summarise, validate, values, write_record
+from privbench.scoring.stats import compare, paired_p
+from privbench.encoders.submission import read_submission
 
 # ---------------------------------------------------------------- metrics
 
@@ -226,9 +226,11 @@ def test_evaluate_smoke_end_to_end_resumes_and_reproduces(prepared, runner, tmp_
         assert 0.0 <= record["metrics"][name]["mean"] <= 1.0, name
     assert "| audio" not in first.stdout and "audio" in first.stdout and "U(M)" in first.stdout
 
+    # one account of the whole command's jobs (a log line: the test's stderr is not a terminal)
+    assert "privbench: progress: 12 jobs: 0 cached, 0 done, 12 to run" in first.stderr
     again = invoke(runner, *args)  # every job cached: nothing trains, same numbers
     assert again.exit_code == 0
-    assert "(6 cached)" in again.stderr
+    assert "(6 cached)" in again.stderr and "privbench: progress: 12 jobs: 12 cached, 0 done, 0 to run" in again.stderr
     assert {k: r["metrics"] for k, r in _records(results).items()} == {k: r["metrics"] for k, r in records.items()}
 
     shutil.rmtree(Path(prepared.parent / "cache" / "jobs"))  # recompute from scratch: deterministic
@@ -238,7 +240,7 @@ def test_evaluate_smoke_end_to_end_resumes_and_reproduces(prepared, runner, tmp_
 
 
 def test_a_job_that_crashes_is_reported_and_the_rerun_resumes(prepared, runner, tmp_path, monkeypatch):
-    import privbench.executor as executor
+    import privbench.run.executor as executor
 
     calls = []
     real = executor.run_job
@@ -311,37 +313,23 @@ def test_an_invalid_record_is_named_and_refused(tmp_path, tamper, message):
     good = _valid_record()
     validate(good, "good")
     bad = _valid_record()
+    bad["encoder"]["name"] = "other"
+    bad_path = record_path(tmp_path, "other", "quick", "synthetic", "audio", "activation")
     tamper(bad)
-    (tmp_path / "ok.json").write_text(json.dumps(good))
-    (tmp_path / "bad.json").write_text(json.dumps(bad))
-    with pytest.raises(RecordError, match="bad.json: " + message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
-        read_record(tmp_path / "bad.json")
+    write_record(tmp_path, good)
+    bad_path.parent.mkdir(parents=True)
+    bad_path.write_text(json.dumps(bad))
+    with pytest.raises(RecordError, match=re.escape(f"{bad_path}: {message}")):
+        read_record(bad_path)
     records, refused = read_records(tmp_path)
-    assert len(records) == 1 and len(refused) == 1 and refused[0].startswith(str(tmp_path / "bad.json"))
+    assert len(records) == 1 and len(refused) == 1 and refused[0].startswith(str(bad_path))
 
 
-def _small_synthetic_protocol(clone: Path) -> None:
-    """Shrink the embedded corpus of an isolated clone so first-use generation takes seconds."""
-    path = clone / "benchmark" / "protocol.toml"
-    text = path.read_text().replace("speakers_female = 12", "speakers_female = 5").replace("speakers_male = 12", "speakers_male = 5")
-    path.write_text(text.replace("utterances_per_speaker = 40", "utterances_per_speaker = 4"))
-
-
-def test_evaluate_generates_the_synthetic_corpus_on_first_use_and_plan_says_it_would(isolated, runner, tmp_path):
-    _small_synthetic_protocol(isolated)
-    for name in ("general", "priv-c"):
-        shutil.copytree(REPO / "baselines" / name, isolated / "baselines" / name)
-    (isolated / "benchmark" / "reference").mkdir()
-    shutil.copy(REPO / "benchmark" / "reference" / "paper_tables.csv", isolated / "benchmark" / "reference")
-    plan = invoke(runner, "reproduce", "--table", "1a", "--budget", "smoke", "--plan")
-    assert plan.exit_code == 0, plan.output
-    assert "synthetic is not generated yet: reproduce will generate and prepare it first (10 speakers, 40 utterances" in plan.stdout
-    assert "2 evaluations, 12 jobs, 0 cached" in plan.stdout  # general and priv-c x 3 modalities x (1 main + 1 membership)
-    assert not (isolated.parent / "cache" / "corpora").exists()  # planning generates nothing
-
-    results = tmp_path / "results"
-    result = invoke(runner, "evaluate", str(isolated / "baselines" / "general"), "--budget", "smoke", "--workers", "1",
-                    "--modality", "audio", "--task", "activation", "--results", str(results))
-    assert result.exit_code == 0, result.output
-    assert "generating and preparing the synthetic corpus first" in result.stderr
-    assert [p.name for p in results.rglob("*.json")] == ["audio-activation.json"]
+def test_a_record_must_sit_at_the_path_its_content_names(tmp_path):
+    record = _valid_record()
+    moved = tmp_path / "toy" / "quick" / "synthetic" / "text-activation.json"
+    moved.parent.mkdir(parents=True)
+    moved.write_text(json.dumps(record))
+    records, refused = read_records(tmp_path)
+    assert not records and refused == [f"{moved}: its content names toy/quick/synthetic/audio-activation.json: "
+                                       "a record must sit at the path its content names"]

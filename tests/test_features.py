@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 import soundfile
 
-from privbench.corpora.store import feature_store_folder, load_corpus
+from privbench.data.corpora.store import feature_store_folder, load_corpus
 from privbench.errors import CorpusError, FeatureError
-from privbench.feature_cache import open_store
-from privbench.features import PCM16_SCALE, frame_count, load_word_vectors, log_mel_filterbank, read_audio, speaker_znorm, word_matrix
+from privbench.data.feature_cache import open_store
+from privbench.data.features import PCM16_SCALE, frame_count, load_word_vectors, log_mel_filterbank, read_audio, speaker_znorm, word_matrix
 from privbench.protocol import get_protocol
-from privbench.text import tokenize
+from privbench.data.text import tokenize
 
 from conftest import invoke
 

@@ -1,4 +1,4 @@
-"""privbench.gru.GRU: the compiled CPU time loop against torch.nn.GRU, its build and its fallbacks.
+"""privbench.encoders.gru.GRU: the compiled CPU time loop against torch.nn.GRU, its build and its fallbacks.
 
 The extension is built once per session into a temporary cache, by two spawned
 processes that start building into the empty cache at the same moment (what
@@ -18,9 +18,9 @@ import pytest
 import torch
 from torch import nn
 
-import privbench.gru as gru_module
-from privbench.blocks import AcousticStream, LexicalStream, masked_mean
-from privbench.gru import GRU, GRUFallbackWarning
+import privbench.encoders.gru as gru_module
+from privbench.encoders.blocks import AcousticStream, LexicalStream, masked_mean
+from privbench.encoders.gru import GRU, GRUFallbackWarning
 
 TOLERANCE = dict(rtol=1e-5, atol=1e-5)
 
@@ -29,7 +29,7 @@ def _build_in_child(cache: str, barrier_dir: str, rank: int) -> dict:
     """In a spawned process: wait until both processes are up, then build/load and check one forward."""
     os.environ["PRIVBENCH_CACHE"] = cache
     os.environ.pop("PRIVBENCH_GRU", None)
-    import privbench.gru as child_gru
+    import privbench.encoders.gru as child_gru
 
     Path(barrier_dir, f"ready-{rank}").touch()
     deadline = time.monotonic() + 60

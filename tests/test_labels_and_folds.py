@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from privbench.errors import CorpusError, ProtocolError
-from privbench.folds import check_split, greedy_gender_balanced_folds, rotation, session_folds, write_split
-from privbench.labels import bin_ratings, scale_bounds
+from privbench.data.folds import check_split, greedy_gender_balanced_folds, rotation, session_folds, write_split
+from privbench.data.labels import bin_ratings, scale_bounds
 from privbench.protocol import get_protocol
 
 

@@ -12,8 +12,8 @@ import math
 import pandas as pd
 import pytest
 
-from privbench.folds import greedy_gender_balanced_folds
-from privbench.membership import membership_split, selected_count
+from privbench.data.folds import greedy_gender_balanced_folds
+from privbench.scoring.membership import membership_split, selected_count
 from privbench.protocol import get_protocol
 
 

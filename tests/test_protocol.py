@@ -58,3 +58,45 @@ def test_a_malformed_protocol_is_named_precisely(tmp_path: Path, edit, message):
     path.write_text(edit((REPO / "benchmark" / "protocol.toml").read_text()))
     with pytest.raises(ProtocolError, match=message):
         load_protocol(path)
+
+
+def _leaf_fields(cls, prefix=""):
+    """(dotted key, field name, parent class) of every field of the protocol's dataclasses."""
+    import dataclasses
+    import types
+    import typing
+
+    hints = typing.get_type_hints(cls)
+    for field in dataclasses.fields(cls):
+        if field.name in ("path", "sha256"):
+            continue
+        kind = hints[field.name]
+        inner = [a for a in (kind, *typing.get_args(kind)) if dataclasses.is_dataclass(a)]
+        yield prefix + field.name.rstrip("_"), field.name, cls
+        if inner and typing.get_origin(kind) in (None, dict, typing.Union, types.UnionType):
+            yield from _leaf_fields(inner[0], prefix + field.name + ".")
+
+
+def test_every_key_of_the_protocol_is_read_by_the_code_it_governs():
+    """Every protocol.toml key is a field (an unknown key fails the load: tested above) and every field is
+    read somewhere in privbench or the baselines, so editing a key changes what runs, never only the hash.
+    The model configuration and grid are read as a whole (privbench/encoders/submission.py turns them into a
+    submission's [config] and [search]); every other field must be read by name."""
+    import re
+
+    import privbench
+    from privbench.protocol import ModelConfig, ModelGrid, Protocol
+
+    sources = [path.read_text() for folder in (Path(privbench.__file__).parent, REPO / "baselines")
+               for path in folder.rglob("*.py")]
+    code = "\n".join(sources)
+    whole = "_model_config(protocol.training.grid if lists else protocol.training.default_config)"
+    read_whole = {ModelConfig: whole, ModelGrid: whole}
+    unread = []
+    for key, name, parent in _leaf_fields(Protocol):
+        if parent in read_whole:
+            assert read_whole[parent] in code, f"{parent.__name__} is no longer read as a whole"
+            continue
+        if not re.search(rf"\.{name}\b", code):
+            unread.append(key)
+    assert unread == [], f"protocol keys no code reads: {unread}"

@@ -9,7 +9,7 @@ import pytest
 from conftest import REPO, invoke
 from release_fixtures import (CREMA_ACTORS, CREMA_CLIPS, RELEASE_TREES, crema_d_tree, iemocap_tree, msp_improv_tree,
                               msp_podcast_tree, muse_tree, ravdess_tree)
-from privbench.corpora import crema_d, iemocap, msp_improv, msp_podcast, muse, ravdess
+from privbench.data.corpora import crema_d, iemocap, msp_improv, msp_podcast, muse, ravdess
 from privbench.errors import CorpusError
 from privbench.protocol import get_protocol
 
@@ -126,7 +126,7 @@ def test_crema_d_gender_attributes_transcripts_and_silent_clip(tmp_path):
 
 
 def test_crema_d_labels_are_derived_from_the_protocol_table_with_the_intensity_shift(tmp_path):
-    from privbench.corpora.store import read_corpus
+    from privbench.data.corpora.store import read_corpus
     from privbench.protocol import get_protocol
 
     corpus = read_corpus("crema-d", crema_d_tree(tmp_path / "CREMA-D"), get_protocol())
@@ -182,7 +182,7 @@ def test_ravdess_derived_labels_and_folds_through_the_cli(isolated, runner, tmp_
     result = invoke(runner, "prepare", "ravdess", "--root", str(root))
     assert result.exit_code == 0, result.output
     assert "prepared ravdess: 40 utterances, 10 speakers" in result.stdout
-    from privbench.corpora.store import load_corpus
+    from privbench.data.corpora.store import load_corpus
     from privbench.protocol import get_protocol
 
     table = load_corpus("ravdess", get_protocol()).table.set_index("utterance_id")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import shutil
 
 from conftest import REPO, invoke
-from privbench.findings import findings
+from privbench.results.findings import findings
 from privbench.protocol import get_protocol
 from privbench.records import summarise
-from privbench.tables import plan_table, read_paper_values, render_table, table_comparisons, table_specs
+from privbench.results.tables import plan_table, read_paper_values, render_table, table_comparisons, table_specs
 
 SPECS = table_specs((0.3, 0.5, 0.75, 1.0), 0.5)
 PAPER = read_paper_values(REPO / "benchmark" / "reference" / "paper_tables.csv")
@@ -234,4 +234,9 @@ def test_reproduce_table_2_at_the_smoke_budget(isolated, runner, evaluable_corpu
     assert "**Q6." in result.stdout and "Verdict: **not tested**" in result.stdout  # one rotation: no test
     report = isolated / "leaderboard" / "reports" / "table-2-synthetic-smoke.md"
     assert report.read_text() in result.stdout
+    first = report.read_text()
+    shutil.rmtree(isolated.parent / "cache" / "jobs")  # nothing to reuse: --from-records must run nothing
+    again = invoke(runner, "reproduce", "--table", "2", "--budget", "smoke", "--from-records")
+    assert again.exit_code == 0, again.output
+    assert report.read_text() == first and not (isolated.parent / "cache" / "jobs").exists()
     assert (isolated / "leaderboard" / "results" / "priv-e" / "smoke" / "synthetic" / "multimodal-valence.json").is_file()

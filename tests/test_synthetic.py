@@ -5,10 +5,10 @@ import numpy as np
 import pandas as pd
 import soundfile
 
-from privbench.corpora.table import content_sha256
+from privbench.data.corpora.table import content_sha256
 from privbench.protocol import get_protocol
 from privbench.storage import sha256_file
-from privbench.synthetic.generate import MANIFEST, SyntheticSize, generate_synthetic_corpus
+from privbench.data.synthetic.generate import MANIFEST, SyntheticSize, generate_synthetic_corpus
 
 from conftest import SMALL
 
@@ -75,9 +75,9 @@ def test_a_corpus_of_an_older_design_is_never_served_and_is_made_anew(isolated, 
     # A prepared synthetic corpus remembers its root; once protocol.toml's [synthetic] design changes,
     # that corpus is stale: loading it is refused in one line and first use generates the new design.
     from conftest import invoke
-    from privbench.corpora.store import load_corpus, remembered_root
+    from privbench.data.corpora.store import load_corpus, remembered_root
     from privbench.errors import CorpusError
-    from privbench.prepare import ensure_prepared, needs_generating
+    from privbench.data.prepare import ensure_prepared, needs_generating
     from privbench.protocol import load_protocol
 
     path = isolated / "benchmark" / "protocol.toml"

@@ -27,4 +27,11 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   };
   filters.forEach((select) => select.addEventListener("change", apply));
+  document.querySelectorAll("button[data-toggle]").forEach((button) => {
+    button.addEventListener("click", () => {
+      const box = button.closest(".tablebox");
+      const shown = box.classList.toggle(button.dataset.toggle);
+      button.setAttribute("aria-pressed", shown ? "true" : "false");
+    });
+  });
 });

@@ -16,9 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from privbench import Batch, Encoder, EncoderSpec, FitReport, LabelledSet
-from privbench.blocks import DenseHead, batch_tensors, lengths_mask
-from privbench.recipe import Head, train_network
+from privbench import (Batch, DenseHead, Encoder, EncoderSpec, FitReport, Head, LabelledSet, batch_tensors, lengths_mask,
+                       train_network)
 
 
 class AttentionPooledNetwork(nn.Module):
@@ -58,7 +57,7 @@ class AttentionPooledEncoder(Encoder):
 
     def fit(self, train: LabelledSet, valid: LabelledSet) -> FitReport:
         # One head, emotion; add Head("gender", 2) outputs (behind
-        # privbench.blocks.GradientReversal) to unlearn gender as the baselines do.
+        # privbench.encoders.blocks.GradientReversal) to unlearn gender as the baselines do.
         heads = {"emotion": Head("emotion", self.spec.n_classes)}
         return train_network(self.network, heads, self.network, train, valid, self.spec)
 

@@ -10,10 +10,9 @@ and stored in the benchmark's extra_info.
 import shutil
 from pathlib import Path
 
-import pytest
 
-from privbench.evaluate import Request, evaluate
-from privbench.executor import LocalExecutor
+from privbench.run.evaluate import Request, evaluate
+from privbench.run.executor import LocalExecutor
 from privbench.paths import cache_root
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,12 +38,12 @@ def test_smoke_evaluation_all_setups(benchmark, full_synthetic_prepared, tmp_pat
     assert len(evaluation.records) == 6 and not evaluation.failures
 
 
-@pytest.mark.slow
 def test_quick_evaluation_one_audio_setup(benchmark, full_synthetic_prepared, tmp_path):
-    if benchmark.disabled:
-        pytest.skip("about 5 minutes on 2 cores: runs only with --benchmark-enable")
+    """About 3 minutes with --benchmark-enable; in the normal test run the same body runs once at the
+    smoke budget (seconds), so it is exercised without its cost."""
     _, protocol = full_synthetic_prepared
-    evaluation = benchmark.pedantic(_evaluate_cold, args=(protocol, tmp_path, "quick", ("audio",), ("activation",)),
+    budget = "smoke" if benchmark.disabled else "quick"
+    evaluation = benchmark.pedantic(_evaluate_cold, args=(protocol, tmp_path, budget, ("audio",), ("activation",)),
                                     rounds=1, iterations=1)
     _shares(benchmark, evaluation)
     assert len(evaluation.records) == 1 and not evaluation.failures

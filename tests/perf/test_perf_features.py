@@ -9,12 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
-from privbench.corpora.store import feature_store_folder, load_corpus
-from privbench.feature_cache import open_store
-from privbench.features import log_mel_filterbank, read_audio
-from privbench.synthetic.generate import generate_synthetic_corpus
+from privbench.data.corpora.store import feature_store_folder, load_corpus
+from privbench.data.feature_cache import open_store
+from privbench.data.features import log_mel_filterbank, read_audio
+from privbench.data.synthetic.generate import generate_synthetic_corpus
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +25,6 @@ def speech(small_synthetic: Path) -> np.ndarray:
 
 
 def test_filterbank_throughput_one_core(benchmark, speech: np.ndarray):
-    torch.set_num_threads(1)  # nothing here uses torch; kaldi-native-fbank is single-threaded anyway
     features = benchmark(log_mel_filterbank, speech, 16000)
     seconds = len(speech) / 16000
     benchmark.extra_info["audio_seconds"] = seconds

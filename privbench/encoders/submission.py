@@ -1,0 +1,200 @@
+"""Submission folders: `submission.toml` checked, code imported by path, contents hashed.
+
+A submission is a folder holding `submission.toml` and its Python code. The
+entry module is imported as part of a package private to privbench
+(`privbench_submissions.<name>`), so modules of the folder may import each
+other relatively (`from .layers import Block`) and nothing is added to
+`sys.path`. Its sha256 covers every file of the folder except caches
+(`__pycache__`, `*.pyc`), hidden files, and what git ignores there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import re
+import subprocess
+import sys
+import tomllib
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from privbench.errors import SubmissionError
+from privbench.encoders.interface import DEFAULT_INPUTS, INPUTS, STREAMS, Encoder
+from privbench.protocol import ModelConfig, ModelGrid, Protocol
+
+MANIFEST = "submission.toml"
+NAME_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+ENTRY_PATTERN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*):([A-Za-z_][A-Za-z0-9_]*)")
+FROM_PROTOCOL = {"from": "protocol"}
+REQUIRED = ("name", "display_name", "authors", "description", "entry", "modalities")
+OPTIONAL = ("url", "config", "search", "inputs")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A checked submission folder."""
+
+    folder: Path
+    name: str
+    display_name: str
+    authors: tuple[str, ...]
+    description: str
+    entry: str
+    modalities: tuple[str, ...]  # streams it can take: "audio", "text"
+    config: dict[str, Any]  # the default configuration
+    search: dict[str, list[Any]] = field(default_factory=dict)  # key -> values, for budgets that search
+    url: str | None = None
+    sha256: str = ""
+    inputs: tuple[str, ...] = DEFAULT_INPUTS  # what its batches carry: "filterbank", "text", "waveform"
+
+    def setups(self) -> tuple[str, ...]:
+        """The modalities (setups) its streams allow: each stream alone, and multimodal with both."""
+        found = tuple(m for m in STREAMS if m in self.modalities)
+        return found + (("multimodal",) if len(found) == len(STREAMS) else ())
+
+    def metadata(self) -> dict[str, Any]:
+        return {"name": self.name, "display_name": self.display_name, "authors": list(self.authors),
+                "description": self.description, "url": self.url, "entry": self.entry,
+                "modalities": list(self.modalities), "inputs": list(self.inputs), "sha256": self.sha256}
+
+
+def _model_config(config: ModelConfig | ModelGrid) -> dict[str, Any]:
+    values = {("lambda" if name == "lambda_" else name): getattr(config, name) for name in config.__dataclass_fields__}
+    return {key: list(value) if isinstance(value, tuple) else value for key, value in values.items()}
+
+
+def _fail(path: Path, message: str) -> SubmissionError:
+    return SubmissionError(f"{path}: {message}")
+
+
+def _table(document: dict, key: str, path: Path, protocol: Protocol, lists: bool) -> dict[str, Any]:
+    value = document.get(key, {})
+    if not isinstance(value, dict):
+        raise _fail(path, f"[{key}] must be a table")
+    if value == FROM_PROTOCOL:
+        return _model_config(protocol.training.grid if lists else protocol.training.default_config)
+    if "from" in value:
+        raise _fail(path, f"[{key}] from = {value['from']!r}: the only source is \"protocol\"")
+    if lists:
+        for name, values in value.items():
+            if not isinstance(values, list) or not values:
+                raise _fail(path, f"[search] {name} must be a non-empty list of values")
+    return dict(value)
+
+
+def read_submission(folder: Path, protocol: Protocol) -> Submission:
+    """Check `folder/submission.toml` and the entry module's file; hash the folder."""
+    folder = folder.expanduser().resolve()
+    path = folder / MANIFEST
+    if not folder.is_dir():
+        raise SubmissionError(f"{folder} is not a folder: give the submission's folder (the one holding {MANIFEST})")
+    if not path.is_file():
+        raise SubmissionError(f"{folder} has no {MANIFEST}: copy submissions/my_encoder/ to start one")
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise _fail(path, f"not valid TOML ({error})") from None
+
+    unknown = sorted(set(document) - set(REQUIRED) - set(OPTIONAL))
+    if unknown:
+        raise _fail(path, f"unknown field {unknown[0]!r}; the fields are {', '.join(REQUIRED + OPTIONAL)}")
+    missing = [key for key in REQUIRED if key not in document]
+    if missing:
+        raise _fail(path, f"missing field {missing[0]!r}")
+    for key in ("name", "display_name", "description", "entry"):
+        if not isinstance(document[key], str) or not document[key].strip():
+            raise _fail(path, f"{key} must be a non-empty string")
+    if not NAME_PATTERN.fullmatch(document["name"]):
+        raise _fail(path, f"name {document['name']!r} must match [a-z0-9-]+ (lower case, digits, inner hyphens)")
+    authors = document["authors"]
+    if not isinstance(authors, list) or not authors or not all(isinstance(a, str) and a.strip() for a in authors):
+        raise _fail(path, "authors must be a non-empty list of names")
+    url = document.get("url")
+    if url is not None and (not isinstance(url, str) or not re.match(r"https?://", url)):
+        raise _fail(path, f"url {url!r} must start with http:// or https://")
+    modalities = document["modalities"]
+    if not isinstance(modalities, list) or not modalities or any(m not in STREAMS for m in modalities):
+        raise _fail(path, f"modalities {modalities!r} must be a non-empty list of {', '.join(map(repr, STREAMS))}")
+    inputs = document.get("inputs", list(DEFAULT_INPUTS))
+    if not isinstance(inputs, list) or not inputs or any(i not in INPUTS for i in inputs):
+        raise _fail(path, f"inputs {inputs!r} must be a non-empty list of {', '.join(map(repr, INPUTS))}")
+    if "audio" in modalities and not {"filterbank", "waveform"} & set(inputs):
+        raise _fail(path, 'modalities include "audio": inputs must include "filterbank" or "waveform"')
+    if "text" in modalities and "text" not in inputs:
+        raise _fail(path, 'modalities include "text": inputs must include "text"')
+    match = ENTRY_PATTERN.fullmatch(document["entry"])
+    if not match:
+        raise _fail(path, f"entry {document['entry']!r} must be module:Class, for example encoder:MyEncoder")
+    module_file = folder / (match.group(1).replace(".", "/") + ".py")
+    if not module_file.is_file():
+        raise _fail(path, f"entry {document['entry']!r} names {module_file.name}, which is not in {folder}")
+
+    return Submission(
+        folder=folder, name=document["name"], display_name=document["display_name"].strip(), authors=tuple(authors),
+        description=document["description"].strip(), entry=document["entry"], modalities=tuple(dict.fromkeys(modalities)),
+        config=_table(document, "config", path, protocol, lists=False),
+        search=_table(document, "search", path, protocol, lists=True), url=url, sha256=folder_sha256(folder),
+        inputs=tuple(dict.fromkeys(inputs)),
+    )
+
+
+def _git_ignored(folder: Path, files: list[Path]) -> set[Path]:
+    """The files git ignores, when the folder is inside a git work tree (else none)."""
+    if not files:
+        return set()
+    try:
+        result = subprocess.run(["git", "check-ignore", "--stdin", "-z"], cwd=folder, capture_output=True,
+                                input=b"\0".join(str(f.relative_to(folder)).encode() for f in files), timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    if result.returncode not in (0, 1):  # 128: not a git work tree
+        return set()
+    return {folder / name.decode() for name in result.stdout.split(b"\0") if name}
+
+
+def submission_files(folder: Path) -> list[Path]:
+    """The files that make up a submission, sorted."""
+    candidates = sorted(
+        path for path in folder.rglob("*")
+        if path.is_file() and not any(part.startswith(".") or part == "__pycache__" for part in path.relative_to(folder).parts)
+        and path.suffix != ".pyc"
+    )
+    ignored = _git_ignored(folder, candidates)
+    return [path for path in candidates if path not in ignored]
+
+
+def folder_sha256(folder: Path) -> str:
+    """sha256 over each file's relative path and contents, in sorted order."""
+    digest = hashlib.sha256()
+    for path in submission_files(folder):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def load_encoder_class(submission: Submission) -> type[Encoder]:
+    """Import the entry class by path, inside a package private to this submission."""
+    module_name, class_name = submission.entry.split(":")
+    package = f"privbench_submissions.{submission.name.replace('-', '_')}_{submission.sha256[:12]}"
+    if "privbench_submissions" not in sys.modules:
+        root = types.ModuleType("privbench_submissions")
+        root.__path__ = []
+        sys.modules["privbench_submissions"] = root
+    if package not in sys.modules:
+        holder = types.ModuleType(package)
+        holder.__path__ = [str(submission.folder)]
+        sys.modules[package] = holder
+    try:
+        module = importlib.import_module(f"{package}.{module_name}")
+    except Exception as error:  # the submission's own code failed to import
+        raise SubmissionError(f"{submission.folder / (module_name.replace('.', '/') + '.py')}: importing it raised "
+                              f"{type(error).__name__}: {error}") from None
+    cls = getattr(module, class_name, None)
+    if cls is None:
+        raise SubmissionError(f"{submission.folder / MANIFEST}: entry {submission.entry!r}: {module_name} has no {class_name}")
+    if not (isinstance(cls, type) and issubclass(cls, Encoder)):
+        raise SubmissionError(f"{submission.folder / MANIFEST}: entry {submission.entry!r} is not a subclass of privbench.Encoder")
+    return cls

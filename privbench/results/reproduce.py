@@ -1,0 +1,135 @@
+"""`privbench reproduce`: the paper's tables, measured on your corpora, beside the published numbers.
+
+It plans the evaluations each table needs (tables.plan_table), runs them
+through `evaluate` (so finished jobs and records are reused), renders each
+table in the paper's layout, answers Q1-Q7 from the records, and writes the
+Markdown to `leaderboard/reports/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from privbench.data.corpora.store import load_corpus
+from privbench.data.prepare import ensure_prepared, needs_generating
+from privbench.run.evaluate import NotGenerated, Progress, Request, check_request, evaluate, planned_jobs
+from privbench.run.executor import Executor
+from privbench.results.findings import findings, findings_markdown
+from privbench.run.jobs import JobSpec
+from privbench.protocol import Protocol
+from privbench.storage import atomic_write_text
+from privbench.results.tables import TABLE_IDS, Planned, plan_table, read_paper_values, render_table, table_comparisons, table_specs
+
+
+@dataclass
+class Reproduction:
+    tables: dict[tuple[str, str], str] = field(default_factory=dict)  # (table id, corpus) -> Markdown
+    findings: dict[str, str] = field(default_factory=dict)  # corpus -> Markdown
+    reports: list[Path] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+def table_ids(choice: str) -> list[str]:
+    return list(TABLE_IDS) if choice == "all" else [choice]
+
+
+def specs_for(protocol: Protocol):
+    return table_specs(protocol.training.grid.lambda_, protocol.training.default_config.lambda_)
+
+
+def plan(ids: Sequence[str], corpora: Sequence[str], protocol: Protocol) -> list[Planned]:
+    """Every evaluation the tables need, merged per (model, corpus)."""
+    specs = specs_for(protocol)
+    merged: dict[tuple[str, str], Planned] = {}
+    for corpus in corpora:
+        corpus_setups = (NotGenerated.from_protocol(corpus, protocol) if needs_generating(corpus, protocol)
+                         else load_corpus(corpus, protocol)).setups
+        for table_id in ids:
+            reference = protocol.significance.reference_for(table_id)
+            for planned in plan_table(specs[table_id], corpus, corpus_setups, reference):
+                key = (planned.model.name, corpus)
+                if key in merged:
+                    old = merged[key]
+                    planned = Planned(planned.model, corpus, tuple(dict.fromkeys(old.modalities + planned.modalities)),
+                                      tuple(dict.fromkeys(old.tasks + planned.tasks)))
+                merged[key] = planned
+    return list(merged.values())
+
+
+def request_for(planned: Planned, budget: str, device: str, results: Path, baselines: Path) -> Request:
+    variant = {"lambda": planned.model.lambda_} if planned.model.variant else {}
+    return Request(baselines / planned.model.baseline, (planned.corpus,), planned.modalities, planned.tasks, budget, device,
+                   results, variant_name=planned.model.name if variant else None, variant_config=variant)
+
+
+def _matching_records(results: Path, fresh: list[dict[str, Any]], corpus: str, budget: str, protocol: Protocol) -> list[dict[str, Any]]:
+    """This run's records of the corpus, plus earlier ones in `results` made under the same
+    protocol, budget and corpus content (so findings can use tables run separately)."""
+    from privbench.records import read_records
+
+    content = load_corpus(corpus, protocol).content_sha256
+    mine = {(r["encoder"]["name"], r["modality"], r["task"]): r for r in fresh if r["corpus"]["name"] == corpus}
+    earlier, _ = read_records(results)
+    for record in earlier:
+        key = (record["encoder"]["name"], record["modality"], record["task"])
+        if (key not in mine and record["corpus"]["name"] == corpus and record["corpus"]["content_sha256"] == content
+                and record["protocol"]["budget"] == budget and record["protocol"]["sha256"] == protocol.sha256):
+            mine[key] = record
+    return list(mine.values())
+
+
+def reproduce(ids: Sequence[str], corpora: Sequence[str], budget: str, protocol: Protocol, executor: Executor,
+              results: Path, reports: Path, baselines: Path, device: str = "cpu",
+              progress_for: Callable[[str], Progress] | None = None, note: Callable[[str], None] = lambda text: None,
+              on_plan: Callable[[list[JobSpec]], None] = lambda jobs: None, from_records: bool = False) -> Reproduction:
+    """Run what the tables need and write their reports; `on_plan` receives every job of the command
+    before the first runs (for one progress account of the whole command). `from_records`: run
+    nothing, render the reports from the records already in `results`."""
+    protocol.budget(budget)
+    outcome = Reproduction()
+    records: list[dict[str, Any]] = []
+    if not from_records:
+        for corpus in corpora:
+            ensure_prepared(corpus, protocol, note)
+        planned = plan(ids, corpora, protocol)
+        requests = [request_for(p, budget, device, results, baselines) for p in planned]
+        checked = [check_request(request, protocol, note) for request in requests]  # refuse before training anything
+        on_plan([job for request, ready in zip(requests, checked) for job in planned_jobs(ready, request, protocol)])
+        for request, ready, entry in zip(requests, checked, planned):
+            label = f"{entry.model.name} on {entry.corpus}"
+            progress = progress_for(label) if progress_for else Progress()
+            evaluation = evaluate(request, protocol, executor, progress, ready)
+            records.extend(evaluation.records)
+            outcome.failures.extend(evaluation.failures)
+
+    paper = read_paper_values(protocol.path.parent / "reference" / "paper_tables.csv")
+    specs = specs_for(protocol)
+    significance = protocol.significance
+    for corpus in corpora:
+        mine = _matching_records(results, records, corpus, budget, protocol)
+        setups = load_corpus(corpus, protocol).setups
+        for table_id in ids:
+            spec = specs[table_id]
+            if not any(modality in setups for modality in spec.modalities):
+                note(f"{spec.title.split(':')[0]} needs {' or '.join(spec.modalities)}; {corpus} has {', '.join(setups)}: "
+                     "no report")
+                continue
+            comparisons = table_comparisons(spec, corpus, mine, significance)
+            text = render_table(spec, corpus, budget, mine, paper, comparisons, significance.reference_for(table_id))
+            outcome.tables[(table_id, corpus)] = text
+            path = reports / f"table-{table_id}-{corpus}-{budget}.md"
+            atomic_write_text(path, text)
+            outcome.reports.append(path)
+        note_text = ("The synthetic corpus is eSpeak NG speech made by privbench: these verdicts test the tool, "
+                     "not the paper's claims about real emotional speech." if corpus == "synthetic" else "")
+        questions, extra = findings(mine, significance, protocol.training.grid.lambda_, protocol.training.default_config.lambda_)
+        text = (f"# Findings on {corpus}, budget {budget}\n\nThe questions are those of {protocol.protocol.reference} "
+                f"(section 5), tested under privbench protocol {protocol.version}.\n\n" + findings_markdown(questions, extra, note_text))
+        outcome.findings[corpus] = text
+        path = reports / f"findings-{corpus}-{budget}.md"
+        atomic_write_text(path, text)
+        outcome.reports.append(path)
+    return outcome

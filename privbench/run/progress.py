@@ -1,0 +1,126 @@
+"""One progress account per command: every job `evaluate` or `reproduce` will run, cached or not, with an ETA.
+
+The plan (evaluate.planned_jobs) lists every job of the command before the
+first one runs; a membership job's configuration is only known after
+selection, so jobs are matched by their slot (encoder, setup, kind, rotation,
+seed; the configuration too for main jobs). The ETA sums, over the jobs still
+to run, the compute-seconds measured for jobs of the same kind (modality and
+main/membership: an audio job costs tens of times a text job) in this run,
+else in the cached records of earlier runs, else the mean of all kinds, and
+divides by the workers. A kind not measured yet borrows the same modality's
+other kind (main and membership jobs cost about the same), so the ETA is close
+once one job per modality has finished: within the first minutes. The same figures go to a log line every few minutes
+when stderr is not a terminal (CI, Ray drivers, nohup).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from privbench.run.jobs import JobSpec, read_job
+from privbench.storage import canonical_json
+
+
+def slot(spec: JobSpec) -> tuple:
+    config = canonical_json(spec.config) if spec.kind == "main" else None  # membership: chosen later
+    return (spec.encoder_sha256, spec.encoder_dir, spec.corpus, spec.modality, spec.task, spec.kind, spec.rotation,
+            spec.seed, config)
+
+
+def kind(spec: JobSpec) -> str:
+    return f"{spec.modality} {spec.kind}"
+
+
+def _seconds(record: dict[str, Any]) -> float:
+    return float(sum(record.get("timings", {}).values()))
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "unknown"
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return "under a minute"
+    return f"{minutes} min" if minutes < 120 else f"{minutes / 60:.1f} h"
+
+
+@dataclass
+class Status:
+    total: int
+    cached: int
+    done: int
+    failed: int
+    eta_s: float | None
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.cached - self.done - self.failed
+
+    def line(self) -> str:
+        left = "no ETA until a job finishes" if self.eta_s is None else f"about {duration(self.eta_s)} left"
+        return (f"{self.total} jobs: {self.cached} cached, {self.done} done, {self.remaining} to run"
+                + (f", {self.failed} failed" if self.failed else "") + f"; {left}")
+
+
+class CommandProgress:
+    """Counts and an ETA for all jobs of one command."""
+
+    def __init__(self, planned: Sequence[JobSpec], workers: int, log: Callable[[str], None] | None = None,
+                 interval_s: float = 180.0, clock: Callable[[], float] = time.monotonic):
+        self.kinds = {slot(spec): kind(spec) for spec in planned}
+        self.workers = max(1, workers)
+        self.measured: dict[str, list[float]] = defaultdict(list)  # this run's jobs
+        self.prior: dict[str, list[float]] = defaultdict(list)  # cached records, for kinds not yet measured here
+        self.cached: set[tuple] = set()
+        self.done: set[tuple] = set()
+        self.failed: set[tuple] = set()
+        self.log, self.interval_s, self.clock = log, interval_s, clock
+        self.last_log = clock()
+        for spec in planned:
+            record = read_job(spec)
+            if record is not None:
+                self.cached.add(slot(spec))
+                self.prior[kind(spec)].append(_seconds(record))
+
+    def job_cached(self, spec: JobSpec, record: dict[str, Any]) -> None:
+        """A job of the plan turned out to be cached (a membership job with its chosen configuration)."""
+        key = slot(spec)
+        self.kinds.setdefault(key, kind(spec))
+        if key not in self.cached:
+            self.cached.add(key)
+            self.prior[kind(spec)].append(_seconds(record))
+
+    def job_finished(self, spec: JobSpec, result: dict[str, Any] | None) -> None:
+        key = slot(spec)
+        self.kinds.setdefault(key, kind(spec))
+        self.cached.discard(key)  # a membership job whose chosen configuration was not the cached one
+        if result is None:
+            self.failed.add(key)
+        else:
+            self.done.add(key)
+            self.measured[kind(spec)].append(_seconds(result))
+        if self.log is not None and self.clock() - self.last_log >= self.interval_s:
+            self.last_log = self.clock()
+            self.log(self.status().line())
+
+    def _estimate(self, job_kind: str) -> float | None:
+        """Mean seconds of this kind (this run, else cached records), else of the same modality's
+        other kind (a membership job costs about what a main job does), else of every job."""
+        modality = job_kind.split(" ")[0]
+        for matches in (lambda k: k == job_kind, lambda k: k.split(" ")[0] == modality, lambda k: True):
+            for source in (self.measured, self.prior):
+                values = [s for k, seconds in source.items() if matches(k) for s in seconds]
+                if values:
+                    return sum(values) / len(values)
+        return None
+
+    def status(self) -> Status:
+        settled = self.cached | self.done | self.failed
+        left = [k for key, k in self.kinds.items() if key not in settled]
+        estimates = [self._estimate(k) for k in left]
+        eta = None if any(e is None for e in estimates) else sum(estimates) / self.workers
+        return Status(len(self.kinds), len(self.cached), len(self.done), len(self.failed), eta if left else 0.0)

@@ -1,0 +1,67 @@
+"""The package's layout is its architecture: stages in order, and no module imports from a later stage."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import privbench
+
+PACKAGE = Path(privbench.__file__).parent
+# The stages in the order data flows through them; a module may import its own stage or an earlier one.
+ORDER = {"base": 0, "data": 1, "scoring": 2, "encoders": 3, "records": 4, "run": 5, "results": 6, "front": 7}
+BASE = {"errors", "paths", "storage", "protocol"}
+FRONT = {"cli", "__main__", "__init__", "paper_encoder"}  # the command line and the public import paths
+
+
+def _stage(module: str) -> str:
+    parts = module.split(".")
+    if parts[0] != "privbench":
+        raise ValueError(module)
+    if len(parts) == 1:
+        return "front"
+    head = parts[1]
+    if head in ORDER and head not in ("base", "front", "records"):
+        return head
+    if head == "records":
+        return "records"
+    return "base" if head in BASE else "front"
+
+
+def _imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("privbench"):
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.startswith("privbench"))
+    return found
+
+
+def test_every_module_sits_in_a_stage_and_imports_only_its_own_or_earlier_ones():
+    upward = []
+    modules = sorted(PACKAGE.rglob("*.py"))
+    assert len(modules) > 40
+    for path in modules:
+        relative = path.relative_to(PACKAGE.parent).with_suffix("")
+        module = ".".join(relative.parts).removesuffix(".__init__")
+        stage = _stage(module)
+        for imported in _imports(path):
+            if ORDER[_stage(imported)] > ORDER[stage]:
+                upward.append(f"{module} ({stage}) imports {imported} ({_stage(imported)})")
+    assert upward == []
+
+
+def test_no_top_level_module_is_left_outside_a_stage():
+    top = {path.stem for path in PACKAGE.glob("*.py")}
+    assert top == BASE | FRONT | {"records"}
+    assert {path.name for path in PACKAGE.iterdir() if path.is_dir() and (path / "__init__.py").exists()} == {
+        "data", "scoring", "encoders", "run", "results"}
+
+
+def test_the_public_interface_resolves_lazily_to_the_stage_modules():
+    from privbench.encoders import blocks, recipe
+
+    assert privbench.AcousticStream is blocks.AcousticStream and privbench.train_network is recipe.train_network
+    for name in privbench.__all__:
+        assert getattr(privbench, name) is not None, name

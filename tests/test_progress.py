@@ -1,0 +1,67 @@
+"""One progress account per command: counts, cached jobs, and an ETA from measured job times per kind."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from privbench.run.jobs import JobSpec, write_job
+from privbench.run.progress import CommandProgress, duration
+
+BASE = JobSpec("/e", "ab" * 32, "cd" * 32, "synthetic", "ef" * 32, "01" * 32, "audio", "activation", 0, 0, {"a": 1}, "main", 15, "x")
+
+
+def _job(modality: str, rotation: int, kind: str = "main", config=None) -> JobSpec:
+    return dataclasses.replace(BASE, modality=modality, rotation=rotation, kind=kind, config=config or {"a": 1})
+
+
+def test_eta_weighs_each_kind_by_its_own_measured_time_and_the_workers(isolated):
+    jobs = [_job("audio", r) for r in range(4)] + [_job("text", r) for r in range(4)]
+    progress = CommandProgress(jobs, workers=2)
+    assert progress.status().eta_s is None and progress.status().remaining == 8  # nothing measured yet
+    progress.job_finished(jobs[0], {"timings": {"train_s": 50.0, "attack_s": 10.0}})  # an audio job: 60 s
+    progress.job_finished(jobs[4], {"timings": {"train_s": 1.0, "attack_s": 1.0}})  # a text job: 2 s
+    status = progress.status()
+    assert (status.total, status.done, status.remaining) == (8, 2, 6)
+    assert status.eta_s == (3 * 60 + 3 * 2) / 2  # 3 audio and 3 text jobs left, 2 workers
+    assert "8 jobs: 0 cached, 2 done, 6 to run" in status.line() and "about 2 min left" in status.line()
+
+
+def test_cached_jobs_count_as_settled_and_give_the_first_estimate(isolated):
+    jobs = [_job("audio", r) for r in range(3)]
+    write_job(jobs[0], {"timings": {"train_s": 30.0}})
+    progress = CommandProgress(jobs, workers=1)
+    status = progress.status()
+    assert (status.cached, status.remaining, status.eta_s) == (1, 2, 60.0)  # the cached job's 30 s, twice
+
+
+def test_a_membership_job_is_matched_whatever_configuration_selection_chose(isolated):
+    planned = _job("audio", 0, "membership", {"a": 1})
+    chosen = _job("audio", 0, "membership", {"a": 2})
+    progress = CommandProgress([planned], workers=1)
+    progress.job_cached(chosen, {"timings": {"train_s": 5.0}})
+    assert progress.status().total == 1 and progress.status().cached == 1 and progress.status().remaining == 0
+
+
+def test_a_log_line_goes_out_every_interval_not_on_every_job(isolated):
+    now = [0.0]
+    lines: list[str] = []
+    jobs = [_job("audio", r) for r in range(5)]
+    progress = CommandProgress(jobs, workers=1, log=lines.append, interval_s=100, clock=lambda: now[0])
+    for i, job in enumerate(jobs[:4]):
+        now[0] = 60.0 * (i + 1)
+        progress.job_finished(job, {"timings": {"train_s": 60.0}} if i != 2 else None)
+    assert len(lines) == 2  # at 120 s and 240 s
+    assert lines[-1] == "5 jobs: 0 cached, 3 done, 1 to run, 1 failed; about 1 min left"
+
+
+def test_durations_read_well():
+    assert duration(None) == "unknown" and duration(20) == "under a minute"
+    assert duration(600) == "10 min" and duration(4 * 3600) == "4.0 h"
+
+
+def test_an_unmeasured_kind_borrows_its_modality_before_the_mean_of_all(isolated):
+    jobs = [_job("audio", 0), _job("audio", 1, "membership"), _job("text", 0), _job("text", 1, "membership")]
+    progress = CommandProgress(jobs, workers=1)
+    progress.job_finished(jobs[0], {"timings": {"train_s": 100.0}})
+    progress.job_finished(jobs[2], {"timings": {"train_s": 2.0}})
+    assert progress.status().eta_s == 100.0 + 2.0  # audio membership ~ audio main; text membership ~ text main
