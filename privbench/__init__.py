@@ -14,6 +14,7 @@ the stable public interface (docs/submitting.md):
     from privbench import Encoder, EncoderSpec, Batch, LabelledSet, LabelledBatch, FitReport, SetupRefused, make_batch
     from privbench import AcousticStream, LexicalStream, DenseHead, GradientReversal, GRU, masked_mean, batch_tensors
     from privbench import train_network, Head, class_weights, PaperEncoder, Adversary, mcadams
+    from privbench import parametrize_with_checks          # privbench check, one pytest test per promise
 
 The building blocks are imported on first use, so `import privbench` stays light.
 """
@@ -32,6 +33,7 @@ _LAZY = {
     "train_network": "privbench.encoders.recipe", "Head": "privbench.encoders.recipe",
     "class_weights": "privbench.encoders.recipe", "PaperEncoder": "privbench.encoders.paper_encoder",
     "Adversary": "privbench.encoders.paper_encoder", "mcadams": "privbench.encoders.anonymise",
+    "parametrize_with_checks": "privbench.run.check",
 }
 
 __all__ = ["Batch", "Encoder", "EncoderSpec", "FitReport", "LabelledBatch", "LabelledSet", "SetupRefused", "make_batch",

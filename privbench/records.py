@@ -21,7 +21,7 @@ from typing import Any
 
 from privbench.errors import PrivbenchError
 from privbench.scoring.metric_defs import BY_NAME, REQUIRED
-from privbench.storage import atomic_write_json
+from privbench.storage import atomic_write_text
 
 # Protocol 2 added to each metric its sd, n and (for attacks that can invert) per-rotation flags;
 # the schema name is unchanged because every version-1 key kept its meaning.
@@ -97,7 +97,7 @@ def environment(device: str) -> dict[str, str]:
 
 def build_record(*, encoder: dict[str, str], protocol: dict[str, str], corpus: dict[str, str], modality: str, task: str,
                  metrics: dict[str, list[float]], seeds: int, inversion_margin: float, chance_reached: bool | None,
-                 config: Any, runtime_s: float, device: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+                 config: Any, runtime_s: float, device: str, extra: dict[str, Any] | None = None) -> ResultRecord:
     record = {
         "schema": SCHEMA, "encoder": encoder, "protocol": protocol, "corpus": corpus, "modality": modality, "task": task,
         "metrics": {name: summarise(name, values, seeds, inversion_margin) for name, values in metrics.items()},
@@ -106,8 +106,7 @@ def build_record(*, encoder: dict[str, str], protocol: dict[str, str], corpus: d
     }
     if extra:
         record.update(extra)
-    validate(record, "the new record")
-    return record
+    return ResultRecord.from_json(record, "the new record")
 
 
 def _is_number(value: Any) -> bool:
@@ -250,29 +249,79 @@ def validate(record: Any, where: str, protocol=None) -> dict[str, Any]:
     return record
 
 
+class ResultRecord(dict):
+    """A result record that passed `validate`: the JSON's keys as a dict (what the templates and
+    older code read), with typed accessors for the identity every consumer looks up.
+
+    `from_json` validates every key (leaderboard/result.schema.json documents each) and `to_json`
+    validates again before it serialises, so an invalid record can be neither read nor written.
+    """
+
+    @classmethod
+    def from_json(cls, document: str | dict[str, Any], where: str = "a record") -> ResultRecord:
+        if isinstance(document, str):
+            try:
+                document = json.loads(document)
+            except ValueError as error:
+                raise RecordError(f"{where}: not readable JSON ({error})") from None
+        return cls(validate(document, where))
+
+    def to_json(self) -> str:
+        from privbench.storage import canonical_json
+
+        return canonical_json(validate(dict(self), f"the record of {self.encoder_name}"))
+
+    # (The accessors' names never repeat a key: templates read keys as attributes.)
+    @property
+    def encoder_name(self) -> str:
+        return self["encoder"]["name"]
+
+    @property
+    def budget(self) -> str:
+        return self["protocol"]["budget"]
+
+    @property
+    def corpus_name(self) -> str:
+        return self["corpus"]["name"]
+
+    @property
+    def setup(self) -> tuple[str, str, str]:
+        """(corpus, modality, task)."""
+        return self["corpus"]["name"], self["modality"], self["task"]
+
+    def mean(self, name: str) -> float | None:
+        return self["metrics"].get(name, {}).get("mean")
+
+    def ranked(self, name: str) -> list[float | None] | None:
+        """Per-rotation values with inverted rotations counted as chance (what comparisons use)."""
+        return values(self, name)
+
+    def path_in(self, results: Path) -> Path:
+        return record_path(results, self.encoder_name, self.budget, self.corpus_name, self["modality"], self["task"])
+
+
 def write_record(results: Path, record: dict[str, Any]) -> Path:
-    path = record_path(results, record["encoder"]["name"], record["protocol"]["budget"], record["corpus"]["name"],
-                       record["modality"], record["task"])
-    atomic_write_json(path, record)
+    record = record if isinstance(record, ResultRecord) else ResultRecord(record)
+    path = record.path_in(results)
+    atomic_write_text(path, record.to_json())
     return path
 
 
-def read_record(path: Path, results: Path | None = None) -> dict[str, Any]:
+def read_record(path: Path, results: Path | None = None) -> ResultRecord:
     """A validated record; with `results`, it must also sit at the path its content names."""
     try:
-        record = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
-        raise RecordError(f"{path}: not readable JSON ({error})") from None
-    validate(record, str(path))
+        text = path.read_text()
+    except OSError as error:
+        raise RecordError(f"{path}: not readable ({error.strerror})") from None
+    record = ResultRecord.from_json(text, str(path))
     if results is not None:
-        expected = record_path(results, record["encoder"]["name"], record["protocol"]["budget"], record["corpus"]["name"],
-                               record["modality"], record["task"])
+        expected = record.path_in(results)
         _need(path.resolve() == expected.resolve(), str(path),
               f"its content names {expected.relative_to(results)}: a record must sit at the path its content names")
     return record
 
 
-def iter_records(results: Path) -> tuple[list[tuple[Path, dict[str, Any]]], list[str]]:
+def iter_records(results: Path) -> tuple[list[tuple[Path, ResultRecord]], list[str]]:
     """Every valid record under `results` with its path, and one line per refused file."""
     found, refused = [], []
     for path in sorted(results.rglob("*.json")) if results.is_dir() else []:
@@ -283,7 +332,7 @@ def iter_records(results: Path) -> tuple[list[tuple[Path, dict[str, Any]]], list
     return found, refused
 
 
-def read_records(results: Path) -> tuple[list[dict[str, Any]], list[str]]:
+def read_records(results: Path) -> tuple[list[ResultRecord], list[str]]:
     """Every valid record under `results`, and one line per refused file."""
     found, refused = iter_records(results)
     return [record for _, record in found], refused

@@ -328,3 +328,26 @@ def test_the_public_interface_is_importable_from_the_package():
 
     for name in ("Encoder", "EncoderSpec", "Batch", "LabelledSet", "FitReport"):
         assert getattr(privbench, name) is getattr(interface, name), name  # one definition, re-exported
+
+
+def test_parametrize_with_checks_gives_one_test_per_promise_for_a_submitters_suite(isolated, tmp_path):
+    import privbench
+
+    good = _write_submission(tmp_path / "toy", GOOD_FIELDS, TOY_ENCODER)
+    mark = privbench.parametrize_with_checks(good)
+    name, checks = mark.args
+    assert name == "check" and len(checks) == 12 and mark.kwargs["ids"][0] == "audio: constructs from its spec"
+    for check in checks:
+        check()  # every promise kept: no assertion fails
+    (old, new), _ = BROKEN["nan"]
+    broken = _write_submission(tmp_path / "nan", GOOD_FIELDS, TOY_ENCODER.replace(old, new))
+    mark = privbench.parametrize_with_checks(broken)
+    outcomes = {}
+    for check, test_id in zip(mark.args[1], mark.kwargs["ids"]):
+        try:
+            check()
+            outcomes[test_id] = "pass"
+        except AssertionError as error:
+            outcomes[test_id] = str(error)
+    assert outcomes["audio: finite values"].startswith("FAIL [audio] finite values: embed on a batch of 8 utterances returned 1")
+    assert outcomes["audio: constructs from its spec"] == "pass"

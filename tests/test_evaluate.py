@@ -333,3 +333,18 @@ def test_a_record_must_sit_at_the_path_its_content_names(tmp_path):
     records, refused = read_records(tmp_path)
     assert not records and refused == [f"{moved}: its content names toy/quick/synthetic/audio-activation.json: "
                                        "a record must sit at the path its content names"]
+
+
+def test_a_result_record_validates_on_the_way_in_and_out(tmp_path):
+    from privbench.records import ResultRecord
+
+    record = ResultRecord.from_json(json.dumps(_valid_record()), "test")
+    assert (record.encoder_name, record.budget, record.corpus_name, record.setup) == ("toy", "quick", "synthetic",
+                                                                                     ("synthetic", "audio", "activation"))
+    assert record.path_in(tmp_path) == tmp_path / "toy" / "quick" / "synthetic" / "audio-activation.json"
+    assert json.loads(record.to_json()) == _valid_record()
+    record["metrics"]["uar"]["mean"] = 0.9  # no longer the mean of its rotations
+    with pytest.raises(RecordError, match="metrics.uar.mean does not match"):
+        record.to_json()
+    with pytest.raises(RecordError, match="test: not readable JSON"):
+        ResultRecord.from_json("{", "test")

@@ -274,7 +274,8 @@ def _group_plot(group: Group, paper_csv: Path) -> str:
 def build(results: Path, out: Path, templates: Path, paper_csv: Path, citation: Path | None,
           markdown_path: Path | None) -> Site:
     """Render the site into `out` (replaced as a whole) and LEADERBOARD.md."""
-    significance = get_protocol().significance
+    protocol = get_protocol()
+    significance = protocol.significance
     records, refused = read_records(results)
     groups = group_records(records, significance)
     html_env = _environment(templates)
@@ -290,7 +291,8 @@ def build(results: Path, out: Path, templates: Path, paper_csv: Path, citation: 
                "corpora": sorted({g.corpus for g in groups}), "tasks": sorted({g.task for g in groups}),
                "modalities": sorted({g.modality for g in groups}), "refused": len(refused), "kind_of": corpus_kind,
                "synthetic": any(g.corpus == "synthetic" for g in groups), "reference": significance.reference_model,
-               "baselines": get_protocol().setups.baselines}
+               "derived": sorted({g.corpus for g in groups if getattr(protocol.corpora.get(g.corpus), "derived_labels", None)}),
+               "baselines": protocol.setups.baselines}
     staging = out.with_name(out.name + ".building")
     if staging.exists():
         shutil.rmtree(staging)

@@ -283,3 +283,48 @@ def run_checks(submission: Submission, protocol: Protocol, device: str = "cpu",
         if on_result:
             on_result(refused)
     return results
+
+
+# Every promise `run_checks` reports on, in the order it checks them.
+PROMISES = ("constructs from its spec", "fit trains on a labelled set", "embed returns float32 [B, D]", "finite values",
+            "predict_proba rows are probabilities", "handles a batch of one", "padding does not change a representation",
+            "handles padding longer than every utterance", "handles very short inputs", "handles very long inputs",
+            "the same seed gives the same outputs", "no label access outside fit")
+
+
+def parametrize_with_checks(encoder_dir, device: str = "cpu"):
+    """`privbench check` inside a submitter's own pytest suite, one test per setup and promise
+    (as scikit-learn's `parametrize_with_checks`):
+
+        from privbench import parametrize_with_checks
+
+        @parametrize_with_checks("submissions/my_encoder")
+        def test_my_encoder_keeps_the_promises(check):
+            check()
+
+    The checks run once (on the first test) and every test reports its own promise; a setup the
+    encoder refuses (SetupRefused) is skipped.
+    """
+    from pathlib import Path
+
+    import pytest
+
+    from privbench.encoders.submission import read_submission
+    from privbench.protocol import get_protocol
+
+    submission = read_submission(Path(encoder_dir), get_protocol())
+    results: list[CheckResult] = []
+
+    def make(setup: str, promise: str):
+        def check() -> None:
+            if not results:
+                results.extend(run_checks(submission, get_protocol(), device))
+            if any(r.setup == setup and r.detail.startswith("skipped") for r in results):
+                pytest.skip(f"{submission.name} refuses the {setup} setup")
+            failed = [r for r in results if r.setup == setup and r.promise == promise and not r.passed]
+            assert not failed, failed[0].line()
+            assert any(r.setup == setup and r.promise == promise for r in results), f"[{setup}] {promise}: not checked"
+        return check
+
+    cases = [(setup, promise) for setup in submission.setups() for promise in PROMISES]
+    return pytest.mark.parametrize("check", [make(*case) for case in cases], ids=[f"{s}: {p}" for s, p in cases])

@@ -141,8 +141,7 @@ def _run(jobs: list[JobSpec], executor: Executor, progress: Progress, phase: str
 
     def finished(outcome: JobOutcome) -> None:
         if outcome.result is not None:
-            write_job(outcome.spec, outcome.result)
-            records[outcome.spec.key] = read_job(outcome.spec)
+            records[outcome.spec.key] = write_job(outcome.spec, outcome.result)
         else:
             failures.append(f"job failed: {outcome.spec.describe()}: {outcome.error}")
         progress.job_done(outcome)
@@ -195,9 +194,11 @@ def evaluate(request: Request, protocol: Protocol, executor: Executor, progress:
     done = _run([job for jobs in planned.values() for job in jobs], executor, progress, "training and attacks", evaluation.failures)
     complete = {setup: [done[job.key] for job in jobs] for setup, jobs in planned.items() if all(job.key in done for job in jobs)}
 
-    membership_plan = {}
+    membership_plan, selections = {}, {}
     for setup, records in complete.items():
-        chosen = {rotation: select([r for r in records if r["spec"]["rotation"] == rotation])[0] for rotation in range(budget.rotations)}
+        # Selected once per rotation here; the membership jobs and the record both use it.
+        selections[setup] = [select([r for r in records if r.rotation == rotation]) for rotation in range(budget.rotations)]
+        chosen = {rotation: config for rotation, (config, _) in enumerate(selections[setup])}
         membership_plan[setup] = membership_jobs(submission, setup, budget, protocol, request.device, chosen)
     done_mi = _run([job for jobs in membership_plan.values() for job in jobs], executor, progress, "membership", evaluation.failures)
 
@@ -207,7 +208,7 @@ def evaluate(request: Request, protocol: Protocol, executor: Executor, progress:
             continue
         main, membership = complete[setup], [done_mi[job.key] for job in jobs]
         corpus = corpora[setup]
-        summary = setup_metrics(corpus.table, setup.task, main, membership, budget.rotations)
+        summary = setup_metrics(corpus.table, setup.task, main, membership, selections[setup])
         configs = summary["configs"]
         record = build_record(
             encoder={"name": submission.name, "sha256": submission.sha256, "display_name": submission.display_name},
@@ -216,7 +217,7 @@ def evaluate(request: Request, protocol: Protocol, executor: Executor, progress:
             modality=setup.modality, task=setup.task, metrics=summary["rotations"], seeds=budget.seeds,
             inversion_margin=protocol.metrics.inversion_margin, chance_reached=summary["chance_reached"],
             config=configs[0] if all(c == configs[0] for c in configs) else {"per_rotation": configs},
-            runtime_s=sum(sum(r["timings"].values()) for r in main + membership), device=request.device,
+            runtime_s=sum(r.seconds for r in main + membership), device=request.device,
             extra={"submission": submission.metadata(), "synthetic": corpus.name == "synthetic",
                    "jobs": {"main": len(main), "membership": len(membership)},
                    "timings_s": {key: round(sum(r["timings"][key] for r in main + membership), 3)

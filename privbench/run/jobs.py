@@ -13,7 +13,6 @@ kind = "membership": fit on the membership training set; record MI.
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +21,9 @@ from typing import Any
 import numpy as np
 
 from privbench.paths import cache_root
-from privbench.storage import atomic_write_json, canonical_json, sha256_bytes
+from privbench.scoring.job_result import JOB_SCHEMA, JobResult
+from privbench.storage import atomic_write_text, canonical_json, sha256_bytes
 
-JOB_SCHEMA = "privbench.job/1"
 
 
 @dataclass(frozen=True)
@@ -67,18 +66,20 @@ def job_path(spec: JobSpec) -> Path:
     return cache_root() / "jobs" / key[:2] / f"{key}.json"
 
 
-def read_job(spec: JobSpec) -> dict[str, Any] | None:
-    """The finished job's record, or None (absent, or unreadable: then it runs again)."""
-    path = job_path(spec)
+def read_job(spec: JobSpec) -> JobResult | None:
+    """The finished job's record, or None (absent, or not a valid record: then it runs again)."""
     try:
-        record = json.loads(path.read_text())
+        record = JobResult.from_json(job_path(spec).read_text())
     except (OSError, ValueError):
         return None
-    return record if record.get("schema") == JOB_SCHEMA and record.get("key") == spec.key else None
+    return record if record["key"] == spec.key else None
 
 
-def write_job(spec: JobSpec, result: dict[str, Any]) -> None:
-    atomic_write_json(job_path(spec), {"schema": JOB_SCHEMA, "key": spec.key, "spec": dataclasses.asdict(spec), **result})
+def write_job(spec: JobSpec, result: dict[str, Any]) -> JobResult:
+    """Write the job's record atomically and return it as `read_job` would give it back (no re-read)."""
+    text = canonical_json({"schema": JOB_SCHEMA, "key": spec.key, "spec": dataclasses.asdict(spec), **result})
+    atomic_write_text(job_path(spec), text)
+    return JobResult.from_json(text)
 
 
 # ---------------------------------------------------------------- running a job (in a worker)

@@ -17,17 +17,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from privbench.scoring.job_result import JobResult
 from privbench.scoring.metric_defs import ATTACKS, MEMBERSHIP
 from privbench.scoring.metrics import utility
 from privbench.data.labels import GENDER_CODES
 from privbench.storage import canonical_json
 
 
-def select(main: list[dict[str, Any]]) -> tuple[dict[str, Any], bool | None]:
+def select(main: list[JobResult]) -> tuple[dict[str, Any], bool | None]:
     """The chosen configuration among one rotation's main-job records, and chance_reached."""
-    by_config: dict[str, list[dict]] = defaultdict(list)
+    by_config: dict[str, list[JobResult]] = defaultdict(list)
     for record in main:
-        by_config[canonical_json(record["spec"]["config"])].append(record)
+        by_config[canonical_json(record.config)].append(record)
     privacy_model = any(record["chance_reached"] is not None for record in main)
 
     def summary(records):
@@ -42,22 +43,22 @@ def select(main: list[dict[str, Any]]) -> tuple[dict[str, Any], bool | None]:
         reached = bool(at_chance)
         candidates = at_chance or candidates
     best = max(candidates, key=lambda records: (summary(records)[0], -summary(records)[1]))
-    return best[0]["spec"]["config"], reached
+    return best[0].config, reached
 
 
-def setup_metrics(table: pd.DataFrame, task: str, main: list[dict[str, Any]], membership: list[dict[str, Any]],
-                  rotations: int) -> dict[str, Any]:
-    """Per-rotation metrics of one setup, the configurations chosen, chance_reached overall and per
-    rotation, and the kept epochs' validation gender UAR per rotation (the seeds' mean)."""
+def setup_metrics(table: pd.DataFrame, task: str, main: list[JobResult], membership: list[JobResult],
+                  selections: list[tuple[dict[str, Any], bool | None]]) -> dict[str, Any]:
+    """Per-rotation metrics of one setup, given each rotation's selection (`select`'s result, made
+    once by the caller): the configurations chosen, chance_reached overall and per rotation, and the
+    kept epochs' validation gender UAR per rotation (the seeds' mean)."""
     rows = table.set_index("utterance_id")
     per_rotation: dict[str, list[float]] = defaultdict(list)
     chosen, reached_all, gender_uars = [], [], []
-    for rotation in range(rotations):
-        records = [r for r in main if r["spec"]["rotation"] == rotation]
-        config, reached = select(records)
+    for rotation, (config, reached) in enumerate(selections):
+        records = [r for r in main if r.rotation == rotation]
         chosen.append(config)
         reached_all.append(reached)
-        seeds = [r for r in records if r["spec"]["config"] == config]
+        seeds = [r for r in records if r.config == config]
         genders = [r["validation"]["gender_uar"] for r in seeds if r["validation"]["gender_uar"] is not None]
         gender_uars.append(float(np.mean(genders)) if genders else None)
         ids = seeds[0]["test_ids"]
@@ -68,7 +69,7 @@ def setup_metrics(table: pd.DataFrame, task: str, main: list[dict[str, Any]], me
             per_rotation[name].append(value)
         for name in ATTACKS:
             per_rotation[name].append(float(np.mean([r["attacks"][name] for r in seeds])))
-        mi = [r for r in membership if r["spec"]["rotation"] == rotation]
+        mi = [r for r in membership if r.rotation == rotation]
         if mi:
             for name in MEMBERSHIP:
                 per_rotation[name].append(float(np.nanmean([r["attacks"][name] for r in mi])))

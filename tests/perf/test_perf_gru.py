@@ -20,12 +20,16 @@ Every benchmark checks what it timed against a reference.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from torch import nn
 
 import privbench.encoders.gru as gru_module
 from privbench.encoders.blocks import AcousticStream, masked_mean
+
+REPO = Path(__file__).resolve().parents[2]
 
 BATCH, STEPS, FEATURES, HIDDEN, LAYERS = 32, 300, 64, 32, 2
 _PEAK = {}  # GFLOP/s of torch.mm at one thread, once measured
@@ -249,3 +253,31 @@ def test_acoustic_convolutions_layout(benchmark, threads, layout):
     torch.testing.assert_close(output, expected.detach(), rtol=1e-4, atol=1e-5)
     for grad, parameter in zip(grads, convs.parameters()):
         torch.testing.assert_close(grad, parameter.grad, rtol=1e-4, atol=1e-4)
+
+
+# ------------------------------------------------------------- one whole job
+
+
+@pytest.mark.parametrize("threads", [1], indirect=True)
+@pytest.mark.parametrize("implementation", ["nn.GRU", "privbench"])
+def test_quick_audio_job(benchmark, compiled, threads, implementation, full_synthetic_prepared, monkeypatch):
+    """One quick-budget main job of general (synthetic, audio, activation, rotation 0: train up to 15
+    epochs, embed, attack), one thread as a local worker has, with nn.GRU's forward forced or not.
+    In the normal test run the same job runs once at the smoke budget's 2 epochs."""
+    from privbench.paths import code_sha256
+    from privbench.data.corpora.store import load_corpus
+    from privbench.encoders.submission import read_submission
+    from privbench.run.jobs import JobSpec, run_job
+
+    if implementation == "nn.GRU":
+        monkeypatch.setenv(gru_module.ENV_VAR, "torch")
+    name, protocol = full_synthetic_prepared
+    corpus = load_corpus(name, protocol)
+    submission = read_submission(REPO / "baselines" / "general", protocol)
+    epochs = protocol.budget("smoke" if benchmark.disabled else "quick").max_epochs
+    spec = JobSpec(str(submission.folder), submission.sha256, protocol.sha256, name, corpus.content_sha256, corpus.split_sha256,
+                   "audio", "activation", 0, 0, dict(submission.config), "main", epochs, code_sha256())
+    result = benchmark.pedantic(run_job, args=(spec,), rounds=1, iterations=1)
+    assert 1 <= result["epochs"] <= epochs and 0 <= result["attacks"]["leakage"] <= 1
+    if benchmark.stats:
+        benchmark.extra_info.update({key: round(value, 1) for key, value in result["timings"].items()})

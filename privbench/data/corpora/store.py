@@ -165,9 +165,21 @@ def load_corpus(name: str, protocol: Protocol, root: Path | None = None) -> Corp
         # protocol.toml changed since prepare (bins, filters): never serve a stale table.
         fresh = read_corpus(name, Path(record["root"]), protocol)
         return dataclasses.replace(fresh, feature_streams=tuple(record.get("feature_stores", {})))
-    table = pd.read_csv(corpus_dir(name) / "table.csv", keep_default_na=False, dtype={"utterance_id": str, "speaker": str})
-    return Corpus(name, Path(record["root"]), adapter.rules(protocol, Path(record["root"])), table,
+    return Corpus(name, Path(record["root"]), adapter.rules(protocol, Path(record["root"])), _read_table(corpus_dir(name) / "table.csv"),
                   record["content_sha256"], record["split_sha256"], feature_streams=tuple(record.get("feature_stores", {})))
+
+
+_TABLES: dict[tuple[Path, int, int], pd.DataFrame] = {}  # (path, size, mtime) -> the table, read once per process
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    """A prepared corpus' utterance table; a command that loads the corpus many times reads it once
+    (a new prepare rewrites the file, which changes its size or time)."""
+    stat = path.stat()
+    key = (path, stat.st_size, stat.st_mtime_ns)
+    if key not in _TABLES:
+        _TABLES[key] = pd.read_csv(path, keep_default_na=False, dtype={"utterance_id": str, "speaker": str})
+    return _TABLES[key].copy()  # callers may add columns
 
 
 def prepared_names() -> list[str]:
