@@ -34,6 +34,7 @@ def measure(name: str) -> None:
     rate = protocol.features.audio.sample_rate_hz
     seconds = None
     stores = {}
+    cache = os.environ.get("PRIVBENCH_CACHE")
     with tempfile.TemporaryDirectory() as scratch:
         os.environ["PRIVBENCH_CACHE"] = scratch  # build_waveform_store writes under the cache root
         for dtype in ("int16", "float32"):
@@ -44,7 +45,10 @@ def measure(name: str) -> None:
             for _ in range(3):
                 started = time.perf_counter()
                 store = open_store(folder)
-                total = sum(len(store[uid]) for uid in corpus.table["utterance_id"])
+                total, checksum = 0, 0.0
+                for uid in corpus.table["utterance_id"]:  # sum the samples: every page is read, not only indexed
+                    samples = store[uid]
+                    total, checksum = total + len(samples), checksum + float(np.sum(samples, dtype=np.float64))
                 loads.append(time.perf_counter() - started)
             seconds = total / rate
             stores[dtype] = {uid: store[uid] for uid in corpus.table["utterance_id"][:50]}
@@ -52,6 +56,10 @@ def measure(name: str) -> None:
                   f"{_size(folder) / 2**20:.1f} MiB on disk; open and read all {min(loads):.2f} s")
         gap = max(float(np.max(np.abs(stores["int16"][uid] - stores["float32"][uid]))) for uid in stores["int16"])
         print(f"{name}: largest int16 - float32 difference over 50 utterances: {gap:.2e} (one 16-bit step is {1 / 32768:.2e})")
+    if cache is None:  # the next corpus is read from the cache it was prepared in
+        os.environ.pop("PRIVBENCH_CACHE")
+    else:
+        os.environ["PRIVBENCH_CACHE"] = cache
 
 
 if __name__ == "__main__":

@@ -51,13 +51,20 @@ def small_synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate_synthetic_corpus(folder, SMALL, workers=2, protocol=get_protocol())
 
 
+EVALUABLE = SyntheticSize(speakers_female=5, speakers_male=5, utterances_per_speaker=4)
+
+
 @pytest.fixture(scope="session")
 def evaluable_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Ten speakers (one of each gender per fold, so every fold and membership set is
     populated), four utterances each: the smallest corpus an evaluation can run on."""
     folder = tmp_path_factory.mktemp("evaluable") / "corpus"
-    size = SyntheticSize(speakers_female=5, speakers_male=5, utterances_per_speaker=4)
-    return generate_synthetic_corpus(folder, size, workers=2, protocol=get_protocol())
+    return generate_synthetic_corpus(folder, EVALUABLE, workers=2, protocol=get_protocol())
+
+
+def benchmarking(config: pytest.Config) -> bool:
+    """True under --benchmark-enable (pyproject's addopts disable benchmarks in the default run)."""
+    return bool(config.getoption("benchmark_enable")) or not config.getoption("benchmark_disable")
 
 
 @pytest.fixture
@@ -72,11 +79,27 @@ def invoke(runner: CliRunner, *args: str):
 
 
 @pytest.fixture(scope="session")
-def full_synthetic_prepared(tmp_path_factory: pytest.TempPathFactory):
-    """The full synthetic corpus, generated and prepared in an isolated clone and cache (benchmarks)."""
+def benchmark_corpus(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest):
+    """The synthetic corpus the benchmarks measure, prepared in an isolated clone and cache: the full
+    one (960 utterances) under --benchmark-enable; in the default test run, where each benchmark's body
+    runs once to prove it works, the smallest evaluable one (40 utterances), so that costs seconds."""
     from privbench.data.prepare import prepare_corpus
 
     with pytest.MonkeyPatch.context() as monkeypatch:
-        isolate(tmp_path_factory.mktemp("full"), monkeypatch)
+        base = tmp_path_factory.mktemp("bench")
+        isolate(base, monkeypatch)
         protocol = get_protocol()
-        yield prepare_corpus("synthetic", protocol).corpus.name, protocol
+        root = None if benchmarking(request.config) else generate_synthetic_corpus(base / "corpus", EVALUABLE, workers=2,
+                                                                                      protocol=protocol)
+        yield prepare_corpus("synthetic", protocol, root=root).corpus.name, protocol
+
+
+@pytest.fixture
+def threads(request):
+    """torch's thread count for one benchmark (parametrise indirectly), restored afterwards."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(request.param)
+    yield request.param
+    torch.set_num_threads(before)

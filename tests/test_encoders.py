@@ -324,7 +324,7 @@ def test_every_baseline_and_the_template_pass_check(isolated, runner, folder):
 
 def test_the_public_interface_is_importable_from_the_package():
     import privbench
-    from privbench import interface
+    from privbench.encoders import interface
 
     for name in ("Encoder", "EncoderSpec", "Batch", "LabelledSet", "FitReport"):
         assert getattr(privbench, name) is getattr(interface, name), name  # one definition, re-exported

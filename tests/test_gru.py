@@ -332,8 +332,8 @@ def test_streams_use_it_and_the_build_key_covers_the_cpu(built, monkeypatch):
 
     assert isinstance(AcousticStream(40, 3, 3, 64, 2, 32).gru, GRU)
     assert isinstance(LexicalStream(300, 2, 32).gru, GRU)
-    package = Path(gru_module.__file__).parent
-    assert {"gru.py", "csrc/gru_cpu.cpp"} <= set(JOB_MODULES)
+    package = Path(gru_module.__file__).parent.parent  # JOB_MODULES are relative to privbench/
+    assert {"encoders/gru.py", "encoders/csrc/gru_cpu.cpp"} <= set(JOB_MODULES)
     assert all((package / name).is_file() for name in JOB_MODULES)
     monkeypatch.setenv("PRIVBENCH_CACHE", str(built["cache"]))
     assert gru_module.extension_dir().parent == cache_root() / "torch_extensions"

@@ -230,9 +230,9 @@ def test_the_committed_leaderboard_fits_a_laptop_and_a_phone(tmp_path, monkeypat
                     page.goto(url + name)
                     fits = page.evaluate(OVERFLOW)
                     assert fits == {"page": False, "tables": 0}, (name, width, fits)
-                    if shot == "index":  # the top and the first table: the whole index is long
+                    if shot == "index":  # the top and the first table (the whole index is long)
                         page.locator("section.group").first.scroll_into_view_if_needed()
-                    page.screenshot(path=str(shots / f"{shot}-{label}.png"), full_page=shot != "index")
+                    page.screenshot(path=str(shots / f"{shot}-{label}.png"), full_page=shot == "overview")  # the others: the first screen
                 page.close()
             browser.close()
     finally:

@@ -28,7 +28,8 @@ def test_eta_weighs_each_kind_by_its_own_measured_time_and_the_workers(isolated)
 
 def test_cached_jobs_count_as_settled_and_give_the_first_estimate(isolated):
     jobs = [_job("audio", r) for r in range(3)]
-    write_job(jobs[0], {"timings": {"train_s": 30.0}})
+    write_job(jobs[0], {"chance_reached": None, "epochs": 3, "best_epoch": 2, "attacks": {}, "timings": {"train_s": 30.0},
+                        "validation": {}, "history": [], "test_ids": [], "test_probabilities": []})
     progress = CommandProgress(jobs, workers=1)
     status = progress.status()
     assert (status.cached, status.remaining, status.eta_s) == (1, 2, 60.0)  # the cached job's 30 s, twice

@@ -31,17 +31,17 @@ def _shares(benchmark, evaluation) -> None:
     benchmark.extra_info["jobs"] = sum(r["jobs"]["main"] + r["jobs"]["membership"] for r in evaluation.records)
 
 
-def test_smoke_evaluation_all_setups(benchmark, full_synthetic_prepared, tmp_path):
-    _, protocol = full_synthetic_prepared
+def test_smoke_evaluation_all_setups(benchmark, benchmark_corpus, tmp_path):
+    _, protocol = benchmark_corpus
     evaluation = benchmark.pedantic(_evaluate_cold, args=(protocol, tmp_path, "smoke"), rounds=1, iterations=1)
     _shares(benchmark, evaluation)
     assert len(evaluation.records) == 6 and not evaluation.failures
 
 
-def test_quick_evaluation_one_audio_setup(benchmark, full_synthetic_prepared, tmp_path):
+def test_quick_evaluation_one_audio_setup(benchmark, benchmark_corpus, tmp_path):
     """About 3 minutes with --benchmark-enable; in the normal test run the same body runs once at the
     smoke budget (seconds), so it is exercised without its cost."""
-    _, protocol = full_synthetic_prepared
+    _, protocol = benchmark_corpus
     budget = "smoke" if benchmark.disabled else "quick"
     evaluation = benchmark.pedantic(_evaluate_cold, args=(protocol, tmp_path, budget, ("audio",), ("activation",)),
                                     rounds=1, iterations=1)

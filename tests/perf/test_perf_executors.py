@@ -35,10 +35,10 @@ def _evaluate_cold(protocol, results: Path, executor, modalities=()):
 
 
 @pytest.mark.parametrize("kind", ["local-1", "local-2", "ray-2cpu"])
-def test_executor_throughput_smoke_general(benchmark, full_synthetic_prepared, tmp_path, kind):
+def test_executor_throughput_smoke_general(benchmark, benchmark_corpus, tmp_path, kind):
     """About 3 minutes for the three executors with --benchmark-enable; in the normal test run each
     runs the text setups only (4 jobs), so every executor is exercised without the cost."""
-    _, protocol = full_synthetic_prepared
+    _, protocol = benchmark_corpus
     executor = _executor(kind)
     modalities = ("text",) if benchmark.disabled else ()
     try:

@@ -260,7 +260,7 @@ def test_acoustic_convolutions_layout(benchmark, threads, layout):
 
 @pytest.mark.parametrize("threads", [1], indirect=True)
 @pytest.mark.parametrize("implementation", ["nn.GRU", "privbench"])
-def test_quick_audio_job(benchmark, compiled, threads, implementation, full_synthetic_prepared, monkeypatch):
+def test_quick_audio_job(benchmark, compiled, threads, implementation, benchmark_corpus, monkeypatch):
     """One quick-budget main job of general (synthetic, audio, activation, rotation 0: train up to 15
     epochs, embed, attack), one thread as a local worker has, with nn.GRU's forward forced or not.
     In the normal test run the same job runs once at the smoke budget's 2 epochs."""
@@ -271,7 +271,7 @@ def test_quick_audio_job(benchmark, compiled, threads, implementation, full_synt
 
     if implementation == "nn.GRU":
         monkeypatch.setenv(gru_module.ENV_VAR, "torch")
-    name, protocol = full_synthetic_prepared
+    name, protocol = benchmark_corpus
     corpus = load_corpus(name, protocol)
     submission = read_submission(REPO / "baselines" / "general", protocol)
     epochs = protocol.budget("smoke" if benchmark.disabled else "quick").max_epochs

@@ -24,8 +24,8 @@ EPOCHS = 3
 
 
 @pytest.fixture(scope="module")
-def priv_c_setup(full_synthetic_prepared):
-    name, protocol = full_synthetic_prepared
+def priv_c_setup(benchmark_corpus):
+    name, protocol = benchmark_corpus
     corpus = load_corpus(name, protocol)
     stores = {stream: open_store(feature_store_folder(corpus, stream)) for stream in ("audio", "text")}
     folds = rotation(0, protocol.folds)
