@@ -13,6 +13,7 @@ from privbench.results.tables import plan_table, read_paper_values, render_table
 SPECS = table_specs((0.3, 0.5, 0.75, 1.0), 0.5)
 PAPER = read_paper_values(REPO / "benchmark" / "reference" / "paper_tables.csv")
 SIGNIFICANCE = get_protocol().significance
+TOLERANCE = get_protocol().training.gender_chance_tolerance
 LAMBDAS = (0.3, 0.5, 0.75, 1.0)
 
 
@@ -65,7 +66,7 @@ def test_render_follows_the_papers_columns_with_mean_sd_marks_and_published_valu
     records = [_record("general", "iemocap", "audio", "activation", privacy=[0.30, 0.31, 0.29, 0.30, 0.32]),
                _record("priv-c", "iemocap", "audio", "activation", privacy=better)]
     spec = SPECS["1a"]
-    text = render_table(spec, "iemocap", "quick", records, PAPER, table_comparisons(spec, "iemocap", records, SIGNIFICANCE), "general")
+    text = render_table(spec, "iemocap", "quick", records, PAPER, table_comparisons(spec, "iemocap", records, SIGNIFICANCE), SIGNIFICANCE, TOLERANCE)
     header = [cell.strip() for cell in text.splitlines()[2].strip("|").split("|")]
     assert header == ["modality", "corpus", "General L", "General U(M)", "General U(F)", "General U", "General P", "General MI",
                       "Priv-C U(M)", "Priv-C U(F)", "Priv-C U", "Priv-C P", "Priv-C MI"]  # the paper's order
@@ -80,14 +81,14 @@ def test_inverted_attacks_and_chance_shortfalls_are_marked_in_the_cell():
     record = _record("priv-c", "iemocap", "audio", "activation", privacy=[0.40, 0.62, 0.45, 0.41, 0.43])
     record["chance_reached"] = False
     record["selection"] = {"chance_reached": [True, False, True, False, True]}
-    text = render_table(SPECS["1a"], "iemocap", "quick", [record], PAPER, {}, "general")
+    text = render_table(SPECS["1a"], "iemocap", "quick", [record], PAPER, {}, SIGNIFICANCE, TOLERANCE)
     assert _cells(text, "| audio | iemocap")["Priv-C P"].startswith("0.46 ± 0.09 †1 ‡2 (")
     assert "†k" in text and "‡k" in text  # the legend explains both
 
 
 def test_a_non_paper_corpus_gets_the_papers_rows_in_a_separate_labelled_block():
     records = [_record("general", "synthetic", "audio", "activation"), _record("priv-c", "synthetic", "audio", "activation")]
-    text = render_table(SPECS["1a"], "synthetic", "smoke", records, PAPER, {}, "general")
+    text = render_table(SPECS["1a"], "synthetic", "smoke", records, PAPER, {}, SIGNIFICANCE, TOLERANCE)
     measured, published = text.split("Published in the paper")
     assert "| audio | synthetic | 0.50 ± 0.00 |" in measured and "(0." not in measured  # no published value beside a measured one
     assert "eSpeak NG" in measured and "for reference only" in published
@@ -97,7 +98,7 @@ def test_a_non_paper_corpus_gets_the_papers_rows_in_a_separate_labelled_block():
 
 def test_missing_cells_are_marked_not_available():
     records = [_record("general", "muse", "audio", "valence")]
-    text = render_table(SPECS["1b"], "muse", "quick", records, PAPER, {}, "general")
+    text = render_table(SPECS["1b"], "muse", "quick", records, PAPER, {}, SIGNIFICANCE, TOLERANCE)
     row = next(line for line in text.splitlines() if line.startswith("| audio | muse"))
     assert row.count("n/a") == 5  # the five Priv-C columns
 

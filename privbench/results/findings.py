@@ -314,7 +314,8 @@ def q5(data: Records, significance: Significance) -> Finding:
 
 def q6(data: Records, significance: Significance) -> Finding:
     tests = directional(_model_pairs(data, "priv-e", "priv-c", "privacy", ("multimodal",)), +1, significance)
-    return Finding("Q6", "Does the location of the adversarial component within a network affect the privacy metric?", "5.6",
+    return Finding("Q6", "Does the location of the adversarial component within a network affect the privacy metric and "
+                         "emotion recognition?", "5.6",
                    "P(Priv-E) > P(Priv-C), multimodal.", tuple(tests), verdict(tests),
                    needs="Priv-E's and Priv-C's multimodal records (a corpus with transcripts and word vectors)")
 
@@ -400,7 +401,7 @@ def findings(records: Sequence[Record], significance: Significance, lambdas: Seq
     return [question() for question in questions], extra_checks(data, significance)
 
 
-def findings_markdown(questions: Sequence[Finding], extra: Sequence[Finding], note: str = "") -> str:
+def findings_markdown(questions: Sequence[Finding], extra: Sequence[Finding], alpha: float, note: str = "") -> str:
     lines = ["## Findings: the paper's seven questions", ""]
     if note:
         lines += [note, ""]
@@ -408,7 +409,7 @@ def findings_markdown(questions: Sequence[Finding], extra: Sequence[Finding], no
     lines += [f"| {f.id}: {f.question} | {f.verdict} |" for f in questions]
     lines += ["", "Computed from the result records by `privbench/results/findings.py` (PROTOCOL.md section 7a). Per setup, a test "
               "supports the hypothesis when its effect is significant after Benjamini-Hochberg over the question's tests "
-              "(adjusted p < 0.05), or, for the equivalence questions (Q3, Q4's utility, Q5), when the confidence interval "
+              f"(adjusted p < {alpha:g}), or, for the equivalence questions (Q3, Q4's utility, Q5), when the confidence interval "
               "falls on the hypothesis' side of the margin; it contradicts it when the effect or interval goes the other "
               "way; otherwise it is inconclusive. A question is supported when at least half of its tested setups support "
               "it and none contradicts it, contradicted in the mirror case, inconclusive otherwise. Inverted attacks count "

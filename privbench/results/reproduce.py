@@ -118,7 +118,8 @@ def reproduce(ids: Sequence[str], corpora: Sequence[str], budget: str, protocol:
                      "no report")
                 continue
             comparisons = table_comparisons(spec, corpus, mine, significance)
-            text = render_table(spec, corpus, budget, mine, paper, comparisons, significance.reference_for(table_id))
+            text = render_table(spec, corpus, budget, mine, paper, comparisons, significance,
+                                protocol.training.gender_chance_tolerance)
             outcome.tables[(table_id, corpus)] = text
             path = reports / f"table-{table_id}-{corpus}-{budget}.md"
             atomic_write_text(path, text)
@@ -127,7 +128,7 @@ def reproduce(ids: Sequence[str], corpora: Sequence[str], budget: str, protocol:
                      "not the paper's claims about real emotional speech." if corpus == "synthetic" else "")
         questions, extra = findings(mine, significance, protocol.training.grid.lambda_, protocol.training.default_config.lambda_)
         text = (f"# Findings on {corpus}, budget {budget}\n\nThe questions are those of {protocol.protocol.reference} "
-                f"(section 5), tested under privbench protocol {protocol.version}.\n\n" + findings_markdown(questions, extra, note_text))
+                f"(section 5), tested under privbench protocol {protocol.version}.\n\n" + findings_markdown(questions, extra, significance.alpha, note_text))
         outcome.findings[corpus] = text
         path = reports / f"findings-{corpus}-{budget}.md"
         atomic_write_text(path, text)

@@ -186,8 +186,11 @@ def _row_keys(spec: TableSpec, corpora: Sequence[str]):
 
 
 def render_table(spec: TableSpec, corpus: str, budget: str, records: Sequence[Mapping[str, Any]],
-                 paper: Mapping[tuple, float], comparisons: Mapping[tuple, Comparison], reference_model: str) -> str:
-    """The table as GitHub-flavoured Markdown, in the paper's layout."""
+                 paper: Mapping[tuple, float], comparisons: Mapping[tuple, Comparison], significance: Significance,
+                 chance_tolerance: float) -> str:
+    """The table as GitHub-flavoured Markdown, in the paper's layout; the legend states the protocol's
+    alpha and chance tolerance, and each cell's n."""
+    reference_model = significance.reference_for(spec.id)
     published_corpora = paper_corpora(paper)
     on_paper_corpus = corpus in published_corpora
     paper_table = spec.id if spec.id != "lambda" else None
@@ -211,19 +214,24 @@ def render_table(spec: TableSpec, corpus: str, budget: str, records: Sequence[Ma
             continue  # a modality the corpus does not have
         keys = {"task": task, "modality": modality, "corpus": corpus}
         lines.append("| " + " | ".join([keys[key] for key in spec.rows] + cells) + " |")
-    lines += ["", _legend(spec, reference_model, on_paper_corpus)]
+    counts = sorted({record["metrics"][metric]["n"] for model in spec.models for metric in model.columns
+                     for record in records if record["encoder"]["name"] == model.name and record["corpus"]["name"] == corpus
+                     and metric in record["metrics"] and record["metrics"][metric].get("n") is not None})
+    lines += ["", _legend(reference_model, on_paper_corpus, significance.alpha, chance_tolerance, counts)]
     if not on_paper_corpus and paper_table:
         lines += ["", *_published_block(spec, paper, published_corpora)]
     return "\n".join(lines) + "\n"
 
 
-def _legend(spec: TableSpec, reference_model: str, on_paper_corpus: bool) -> str:
-    return ("Each cell: mean ± sample sd over rotations (each rotation the mean of its seeds)"
+def _legend(reference_model: str, on_paper_corpus: bool, alpha: float, chance_tolerance: float,
+            counts: Sequence[int]) -> str:
+    n = (f"n = {counts[0]}" if len(counts) == 1 else f"n from {counts[0]} to {counts[-1]}") if counts else "n as in the records"
+    return (f"Each cell: mean ± sample sd over rotations (each rotation the mean of its seeds; {n}, rotations x seeds)"
             + ("; the paper's published value in parentheses" if on_paper_corpus else "")
             + f". +/-: significantly better/worse than {TITLES.get(reference_model, reference_model)} on that metric "
-            "(paired t-test over rotations, Benjamini-Hochberg over this table, adjusted p < 0.05). "
+            f"(paired t-test over rotations, Benjamini-Hochberg over this table, adjusted p < {alpha:g}). "
             "†k: the attack landed on the wrong side of chance (inverted) in k rotations, counted as chance in comparisons. "
-            "‡k: in k rotations no epoch of the privacy model had its validation gender UAR within the tolerance of 0.5. "
+            f"‡k: in k rotations no epoch of the privacy model had its validation gender UAR within {chance_tolerance:g} of 0.5. "
             "n/a: no record; -: no value.")
 
 
