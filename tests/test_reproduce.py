@@ -75,6 +75,9 @@ def test_render_follows_the_papers_columns_with_mean_sd_marks_and_published_valu
     assert by_column["Priv-C P"] == f"0.42 ± 0.02+ ({PAPER[('1a', 'activation', 'audio', 'iemocap', 'priv-c', 'privacy')]:.2f})"
     assert "| text | iemocap" not in text  # a modality without any record has no row
     assert "for reference only" not in text  # a paper corpus: no separate block
+    n = records[0]["metrics"]["privacy"]["n"]
+    assert f"n = {n}, rotations x seeds" in text and f"adjusted p < {SIGNIFICANCE.alpha:g}" in text  # from the records and protocol
+    assert f"within {TOLERANCE:g} of 0.5" in text
 
 
 def test_inverted_attacks_and_chance_shortfalls_are_marked_in_the_cell():

@@ -202,11 +202,14 @@ def render_table(spec: TableSpec, corpus: str, budget: str, records: Sequence[Ma
                                                                       "privbench: its numbers say nothing about real "
                                                                       "emotional speech." if corpus == "synthetic" else ""), ""]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    counts: set[int] = set()  # the n of every shown value, for the legend
     for task, modality, _ in _row_keys(spec, [corpus]):
         cells = []
         for model in spec.models:
             record = find_record(records, model.name, corpus, modality, task)
             for metric in model.columns:
+                if record is not None and record["metrics"].get(metric, {}).get("n") is not None:
+                    counts.add(record["metrics"][metric]["n"])
                 text = format_value(record, metric, comparisons.get((model.name, modality, task, metric)))
                 published = paper.get((paper_table, task, modality, corpus, model.baseline, metric)) if paper_table else None
                 cells.append(f"{text} ({published:.2f})" if published is not None and record is not None else text)
@@ -214,10 +217,7 @@ def render_table(spec: TableSpec, corpus: str, budget: str, records: Sequence[Ma
             continue  # a modality the corpus does not have
         keys = {"task": task, "modality": modality, "corpus": corpus}
         lines.append("| " + " | ".join([keys[key] for key in spec.rows] + cells) + " |")
-    counts = sorted({record["metrics"][metric]["n"] for model in spec.models for metric in model.columns
-                     for record in records if record["encoder"]["name"] == model.name and record["corpus"]["name"] == corpus
-                     and metric in record["metrics"] and record["metrics"][metric].get("n") is not None})
-    lines += ["", _legend(reference_model, on_paper_corpus, significance.alpha, chance_tolerance, counts)]
+    lines += ["", _legend(reference_model, on_paper_corpus, significance.alpha, chance_tolerance, sorted(counts))]
     if not on_paper_corpus and paper_table:
         lines += ["", *_published_block(spec, paper, published_corpora)]
     return "\n".join(lines) + "\n"
