@@ -39,6 +39,20 @@ def cache_root() -> Path:
     return Path(os.environ.get("PRIVBENCH_CACHE", "~/.cache/privbench")).expanduser()
 
 
+def use_scratch_job_cache(prefix: str) -> Path:
+    """Point PRIVBENCH_CACHE at a new temporary folder that links this cache's prepared data (corpora,
+    features, the synthetic corpus, compiled extensions) and holds no job, so that what runs next runs
+    cold (the scripts that re-run committed records). Returns the folder."""
+    import tempfile
+
+    scratch = Path(tempfile.mkdtemp(prefix=prefix))
+    for shared in ("corpora", "features", "synthetic", "torch_extensions"):
+        if (cache_root() / shared).exists():
+            (scratch / shared).symlink_to(cache_root() / shared)
+    os.environ["PRIVBENCH_CACHE"] = str(scratch)
+    return scratch
+
+
 def splits_dir() -> Path:
     return repo_root() / "benchmark" / "splits"
 

@@ -22,14 +22,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
-from privbench.paths import cache_root, code_sha256, repo_root
+from privbench.paths import cache_root, code_sha256, repo_root, use_scratch_job_cache
 from privbench.protocol import get_protocol
 
 V1_TOLERANCE = 0.05  # version 1 kept any epoch with gender UAR <= 0.5 + this
@@ -111,11 +109,7 @@ def rule_ablation(encoder: str, corpus: str, budget: str) -> None:
         keep = v1_kept(history)
         return keep, max(_gender_uars(history[keep])) <= 0.5 + V1_TOLERANCE
 
-    scratch = Path(tempfile.mkdtemp(prefix="privbench-v1-rule-"))
-    for shared in ("corpora", "features", "synthetic", "torch_extensions"):  # reuse prepared data, never the jobs
-        if (cache_root() / shared).exists():
-            (scratch / shared).symlink_to(cache_root() / shared)
-    os.environ["PRIVBENCH_CACHE"] = str(scratch)
+    scratch = use_scratch_job_cache("privbench-v1-rule-")
     recipe._select = v1_select  # jobs run in this process (one worker), so the patch holds
     evaluation = evaluate(Request(repo_root() / "baselines" / encoder, (corpus,), ("audio",), protocol.setups.tasks, budget,
                                   "cpu", scratch / "results"), protocol, LocalExecutor(workers=1))

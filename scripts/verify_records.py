@@ -12,11 +12,8 @@ record under leaderboard/results/. Exit 1 on any difference.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,12 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", default="quick")
     args = parser.parse_args(argv)
 
-    cache = os.environ.get("PRIVBENCH_CACHE", str(Path("~/.cache/privbench").expanduser()))
-    scratch = Path(tempfile.mkdtemp(prefix="privbench-verify-"))
-    for shared in ("corpora", "features", "synthetic", "torch_extensions"):  # prepared data, never the jobs
-        if (Path(cache) / shared).exists():
-            (scratch / shared).symlink_to(Path(cache) / shared)
-    os.environ["PRIVBENCH_CACHE"] = str(scratch)
+    from privbench.paths import use_scratch_job_cache
+
+    scratch = use_scratch_job_cache("privbench-verify-")
 
     from privbench.run.evaluate import Request, evaluate
     from privbench.run.executor import LocalExecutor

@@ -45,3 +45,15 @@ def test_a_main_job_needs_its_test_probabilities(isolated):
               "validation": {"uar": 0.5, "gender_uar": None}, "history": [], "test_ids": ["a", "b"], "test_probabilities": [[1, 0, 0]]}
     with pytest.raises(JobResultError, match="one probability row per test utterance"):
         JobResult.from_json(record)
+
+
+def test_a_scratch_job_cache_shares_prepared_data_and_no_job(isolated):
+    from privbench.paths import cache_root, use_scratch_job_cache
+
+    before = cache_root()
+    for folder in ("features", "jobs"):
+        (before / folder).mkdir(parents=True, exist_ok=True)
+    scratch = use_scratch_job_cache("privbench-test-")
+    assert cache_root() == scratch != before  # what runs next uses the scratch cache
+    assert (scratch / "features").resolve() == (before / "features").resolve()
+    assert not (scratch / "jobs").exists() and not (scratch / "corpora").exists()  # no job; absent folders not linked
