@@ -333,7 +333,7 @@ def reproduce(table_choice: str, corpora: tuple[str, ...], budget: str, workers:
                            f"({generation_size(protocol)}), so none of its jobs is cached")
             else:
                 load_corpus(corpus, protocol)  # any other corpus must be prepared to be planned
-        requests = [request_for(p, budget, device, results, root / "baselines") for p in plan(ids, corpora, protocol)]
+        requests = [request_for(p, budget, device, results, root / "baselines") for p in plan(ids, corpora, protocol, budget)]
         jobs = [job for request in requests for job in planned_jobs(check_request(request, protocol, planning=True), request, protocol)]
         executor = LocalExecutor(workers)
         status = CommandProgress(jobs, executor.workers).status()

@@ -211,6 +211,11 @@ class Budget:
     random_draws: int
     membership_rotations: int
 
+    @property
+    def searches_configurations(self) -> bool:
+        """Whether a baseline's record is a selected configuration rather than the default one."""
+        return self.configurations != "default"
+
 
 @dataclass(frozen=True)
 class SyntheticSpeakers:

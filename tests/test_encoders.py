@@ -17,6 +17,7 @@ from privbench.errors import SetupRefused
 from privbench.encoders.interface import LabelAccessError
 from privbench.protocol import get_protocol
 from privbench.encoders.recipe import _select, class_weights
+from privbench.scoring.metrics import chance_distance
 from privbench.encoders.submission import folder_sha256, load_encoder_class, read_submission
 
 BASELINES = ["general", "priv-c", "priv-e", "priv-speaker", "priv-multi", "mcadams"]
@@ -141,6 +142,18 @@ def test_a_confidently_wrong_head_is_not_at_chance():
     # two-sided check refuses it and keeps epoch 1 (0.52). Version 1 (UAR <= 0.55) kept epoch 0.
     history = _history([0.4, 0.6, 0.9], [0.20, 0.52, 0.50])
     assert _select(history, ["gender"], 0.05) == (1, True)
+
+
+def test_the_chance_edge_is_the_same_on_both_sides_of_one_half():
+    # 11/20 = 0.55 and 9/20 = 0.45 are both exactly 0.05 from chance, and both are at chance
+    # (float subtraction alone puts 0.55 at 0.05000000000000004, outside the tolerance).
+    assert _select(_history([0.4, 0.9], [11 / 20, 0.50]), ["gender"], 0.05) == (0, True)
+    assert _select(_history([0.4, 0.9], [9 / 20, 0.50]), ["gender"], 0.05) == (0, True)
+    assert _select(_history([0.4, 0.9], [0.5501, 0.50]), ["gender"], 0.05) == (1, True)
+    # the fallback ties 0.40 and 0.60 (both 0.1 away) and keeps the earlier epoch either way
+    assert _select(_history([0.9, 0.5], [0.40, 0.60]), ["gender"], 0.05) == (0, False)
+    assert _select(_history([0.9, 0.5], [0.60, 0.40]), ["gender"], 0.05) == (0, False)
+    assert chance_distance([0.55]) == chance_distance([0.45]) == 0.05
 
 
 def test_selection_falls_back_to_the_epoch_closest_to_chance():

@@ -8,6 +8,7 @@ from conftest import REPO, invoke
 from privbench.results.findings import findings
 from privbench.protocol import get_protocol
 from privbench.records import summarise
+from privbench.results.reproduce import baseline_lambda, specs_for
 from privbench.results.tables import plan_table, read_paper_values, render_table, table_comparisons, table_specs
 
 SPECS = table_specs((0.3, 0.5, 0.75, 1.0), 0.5)
@@ -44,6 +45,25 @@ def test_each_table_plans_exactly_the_evaluations_it_needs():
     # the lambda study's default lambda (0.5) is priv-c itself: one encoder, one configuration, one record
     assert _planned("lambda") == ({("general", ("audio",), both), ("priv-c", ("audio",), both)}
                                   | {(f"priv-c-lambda-{v:g}", ("audio",), both) for v in (0.3, 0.75, 1.0)})
+
+
+def test_at_a_budget_that_searches_configurations_every_lambda_point_is_a_variant():
+    # At standard and paper, priv-c's own record is the selected configuration, whose lambda may
+    # be any of the grid's: the lambda 0.5 point must then be trained with lambda fixed to 0.5.
+    protocol = get_protocol()
+    assert baseline_lambda(protocol, "quick") == 0.5 and baseline_lambda(protocol, "smoke") == 0.5
+    assert baseline_lambda(protocol, "standard") is None and baseline_lambda(protocol, "paper") is None
+    searching = specs_for(protocol, "standard")["lambda"]
+    assert {p.model.name for p in plan_table(searching, "c", ("audio",), SIGNIFICANCE.reference_for("lambda"))} == (
+        {"general"} | {f"priv-c-lambda-{v:g}" for v in LAMBDAS})
+    # and Q4 then reads the variant's record, not priv-c's
+    general = _record("general", "c", "audio", "activation", uar=[0.60, 0.62, 0.61, 0.63, 0.60])
+    rising = [_record(f"priv-c-lambda-{v:g}", "c", "audio", "activation", uar=[0.60, 0.62, 0.61, 0.63, 0.60],
+                      privacy=[0.2 + 0.2 * v + 0.01 * i for i in range(5)]) for v in LAMBDAS]
+    questions, _ = findings([general] + rising, SIGNIFICANCE, LAMBDAS, None)
+    assert questions[3].verdict == "supported"
+    questions, _ = findings([general] + rising, SIGNIFICANCE, LAMBDAS, 0.5)  # priv-c's record missing
+    assert questions[3].verdict != "supported"
 
 
 def test_a_corpus_without_text_plans_audio_only():

@@ -34,7 +34,7 @@ from torch import nn
 from privbench.encoders.blocks import batch_tensors
 from privbench.errors import ProtocolError
 from privbench.encoders.interface import EncoderSpec, FitReport, LabelledSet
-from privbench.scoring.metrics import class_weighting, uar
+from privbench.scoring.metrics import chance_distance, class_weighting, uar
 
 
 def class_weights(labels: np.ndarray, classes: int, weighting: str = "inverse_frequency_mean_one") -> torch.Tensor:
@@ -66,11 +66,6 @@ class Head:
 
 def _epoch_state(network: nn.Module) -> dict[str, torch.Tensor]:
     return {name: value.detach().clone() for name, value in network.state_dict().items()}
-
-
-def chance_distance(gender_uars) -> float:
-    """How far the farthest gender head is from chance: max |UAR - 0.5| (section 5, two-sided)."""
-    return max(abs(value - 0.5) for value in gender_uars)
 
 
 def _select(history: list[dict[str, float]], gender_heads: list[str], tolerance: float) -> tuple[int, bool | None]:

@@ -237,9 +237,10 @@ def q3(data: Records, significance: Significance) -> Finding:
                           "contradicted.", tuple(tests), verdict(tests))
 
 
-def q4(data: Records, significance: Significance, lambdas: Sequence[float], default_lambda: float) -> Finding:
-    def model(value: float) -> str:
-        return "priv-c" if float(value) == float(default_lambda) else f"priv-c-lambda-{value:g}"
+def q4(data: Records, significance: Significance, lambdas: Sequence[float], baseline_lambda: float | None) -> Finding:
+    def model(value: float) -> str:  # the point that is priv-c's own record, as in the lambda table
+        fixed = baseline_lambda is not None and float(value) == float(baseline_lambda)
+        return "priv-c" if fixed else f"priv-c-lambda-{value:g}"
 
     trend_rows, utility_pairs = [], []
     for corpus, modality, task in data.setups(("audio",)):
@@ -390,12 +391,13 @@ ALL = ("audio", "text", "multimodal")
 
 
 def findings(records: Sequence[Record], significance: Significance, lambdas: Sequence[float],
-             default_lambda: float) -> tuple[list[Finding], list[Finding]]:
-    """The paper's questions Q1-Q7, in its order, and the extra checks X1, X2, ..."""
+             baseline_lambda: float | None) -> tuple[list[Finding], list[Finding]]:
+    """The paper's questions Q1-Q7, in its order, and the extra checks X1, X2, ...
+    `baseline_lambda` as in `tables.table_specs`."""
     data = Records(records)
     questions: list[Callable[[], Finding]] = [
         lambda: q1(data, significance), lambda: q2(data, significance), lambda: q3(data, significance),
-        lambda: q4(data, significance, lambdas, default_lambda), lambda: q5(data, significance),
+        lambda: q4(data, significance, lambdas, baseline_lambda), lambda: q5(data, significance),
         lambda: q6(data, significance), lambda: q7(data, significance),
     ]
     return [question() for question in questions], extra_checks(data, significance)

@@ -36,13 +36,19 @@ def table_ids(choice: str) -> list[str]:
     return list(TABLE_IDS) if choice == "all" else [choice]
 
 
-def specs_for(protocol: Protocol):
-    return table_specs(protocol.training.grid.lambda_, protocol.training.default_config.lambda_)
+def baseline_lambda(protocol: Protocol, budget: str) -> float | None:
+    """The lambda Priv-C's own record has at `budget`: the default configuration's, unless the
+    budget searches configurations (then the lambda study runs its every point as a variant)."""
+    return None if protocol.budget(budget).searches_configurations else protocol.training.default_config.lambda_
 
 
-def plan(ids: Sequence[str], corpora: Sequence[str], protocol: Protocol) -> list[Planned]:
-    """Every evaluation the tables need, merged per (model, corpus)."""
-    specs = specs_for(protocol)
+def specs_for(protocol: Protocol, budget: str):
+    return table_specs(protocol.training.grid.lambda_, baseline_lambda(protocol, budget))
+
+
+def plan(ids: Sequence[str], corpora: Sequence[str], protocol: Protocol, budget: str) -> list[Planned]:
+    """Every evaluation the tables need at `budget`, merged per (model, corpus)."""
+    specs = specs_for(protocol, budget)
     merged: dict[tuple[str, str], Planned] = {}
     for corpus in corpora:
         corpus_setups = (NotGenerated.from_protocol(corpus, protocol) if needs_generating(corpus, protocol)
@@ -94,7 +100,7 @@ def reproduce(ids: Sequence[str], corpora: Sequence[str], budget: str, protocol:
     if not from_records:
         for corpus in corpora:
             ensure_prepared(corpus, protocol, note)
-        planned = plan(ids, corpora, protocol)
+        planned = plan(ids, corpora, protocol, budget)
         requests = [request_for(p, budget, device, results, baselines) for p in planned]
         checked = [check_request(request, protocol, note) for request in requests]  # refuse before training anything
         on_plan([job for request, ready in zip(requests, checked) for job in planned_jobs(ready, request, protocol)])
@@ -106,7 +112,7 @@ def reproduce(ids: Sequence[str], corpora: Sequence[str], budget: str, protocol:
             outcome.failures.extend(evaluation.failures)
 
     paper = read_paper_values(protocol.path.parent / "reference" / "paper_tables.csv")
-    specs = specs_for(protocol)
+    specs = specs_for(protocol, budget)
     significance = protocol.significance
     for corpus in corpora:
         mine = _matching_records(results, records, corpus, budget, protocol)
@@ -126,7 +132,7 @@ def reproduce(ids: Sequence[str], corpora: Sequence[str], budget: str, protocol:
             outcome.reports.append(path)
         note_text = ("The synthetic corpus is eSpeak NG speech made by privbench: these verdicts test the tool, "
                      "not the paper's claims about real emotional speech." if corpus == "synthetic" else "")
-        questions, extra = findings(mine, significance, protocol.training.grid.lambda_, protocol.training.default_config.lambda_)
+        questions, extra = findings(mine, significance, protocol.training.grid.lambda_, baseline_lambda(protocol, budget))
         text = (f"# Findings on {corpus}, budget {budget}\n\nThe questions are those of {protocol.protocol.reference} "
                 f"(section 5), tested under privbench protocol {protocol.version}.\n\n" + findings_markdown(questions, extra, significance.alpha, note_text))
         outcome.findings[corpus] = text

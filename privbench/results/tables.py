@@ -63,9 +63,11 @@ _PRIVACY = ("uar_male", "uar_female", "uar", "privacy", "membership")
 _SHORT = ("uar", "privacy", "membership")
 
 
-def table_specs(lambdas: Sequence[float], default_lambda: float) -> dict[str, TableSpec]:
-    """Every table; the lambda study's values come from the protocol's grid, and its default
-    lambda is the baseline itself (one encoder, one configuration, one record)."""
+def table_specs(lambdas: Sequence[float], baseline_lambda: float | None) -> dict[str, TableSpec]:
+    """Every table; the lambda study's values come from the protocol's grid. `baseline_lambda`:
+    the lambda Priv-C's own record is fixed to (the default configuration's, at budgets that do
+    not search), whose point is then that record (one encoder, one configuration, one record);
+    None at budgets that search configurations, where every point is a variant of its own."""
     return {
         "1a": TableSpec("1a", "Table 1a: activation, general vs privacy-preserving (Priv-C)", ("activation",), ALL_MODALITIES,
                         (Model("general", _GENERAL), Model("priv-c", _PRIVACY)), ("modality", "corpus")),
@@ -77,7 +79,7 @@ def table_specs(lambdas: Sequence[float], default_lambda: float) -> dict[str, Ta
                        ("activation", "valence"), ALL_MODALITIES,
                        (Model("general", _SHORT), Model("priv-speaker", _SHORT), Model("priv-multi", _SHORT)), ("task", "modality", "corpus")),
         "lambda": TableSpec("lambda", "The lambda study: Priv-C at each reversal strength, audio", ("activation", "valence"), ("audio",),
-                            tuple(Model("priv-c", _SHORT, float(value), variant=float(value) != float(default_lambda))
+                            tuple(Model("priv-c", _SHORT, float(value), variant=baseline_lambda is None or float(value) != float(baseline_lambda))
                                   for value in lambdas), ("task", "corpus")),
     }
 

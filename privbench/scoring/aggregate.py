@@ -3,8 +3,10 @@
 Selection (PROTOCOL.md section 5), per rotation, on validation: a model without
 a gender adversary maximises emotion UAR; a privacy model maximises it among
 configurations whose every seed reached chance, ties broken by the smaller
-|gender UAR - 0.5| (and when none reached chance, among all, with
-chance_reached False).
+|gender UAR - 0.5|. When none reached chance, the configuration closest to
+chance is kept (ties by emotion UAR) with chance_reached False: the epoch
+rule's fallback carried up a level (PROTOCOL.md is silent; docs/protocol.md
+states the choice).
 Utility metrics use the seeds' averaged test probabilities; privacy metrics
 are averaged over the seeds' encoders.
 """
@@ -19,7 +21,7 @@ import pandas as pd
 
 from privbench.scoring.job_result import JobResult
 from privbench.scoring.metric_defs import ATTACKS, MEMBERSHIP
-from privbench.scoring.metrics import utility
+from privbench.scoring.metrics import CHANCE_DISTANCE_DECIMALS, chance_distance, utility
 from privbench.data.labels import GENDER_CODES
 from privbench.storage import canonical_json
 
@@ -31,19 +33,22 @@ def select(main: list[JobResult]) -> tuple[dict[str, Any], bool | None]:
         by_config[canonical_json(record.config)].append(record)
     privacy_model = any(record["chance_reached"] is not None for record in main)
 
-    def summary(records):
-        uar = float(np.mean([r["validation"]["uar"] for r in records]))
-        genders = [abs(r["validation"]["gender_uar"] - 0.5) for r in records if r["validation"]["gender_uar"] is not None]
-        return uar, float(np.mean(genders)) if genders else 0.0
+    def uar(records) -> float:
+        return float(np.mean([r["validation"]["uar"] for r in records]))
+
+    def distance(records) -> float:  # the seeds' mean |gender UAR - 0.5|, rounded as the epoch rule's
+        genders = [chance_distance([r["validation"]["gender_uar"]]) for r in records if r["validation"]["gender_uar"] is not None]
+        return round(float(np.mean(genders)), CHANCE_DISTANCE_DECIMALS) if genders else 0.0
 
     candidates = list(by_config.values())
-    reached = None
-    if privacy_model:
-        at_chance = [records for records in candidates if all(r["chance_reached"] for r in records)]
-        reached = bool(at_chance)
-        candidates = at_chance or candidates
-    best = max(candidates, key=lambda records: (summary(records)[0], -summary(records)[1]))
-    return best[0].config, reached
+    if not privacy_model:
+        return max(candidates, key=uar)[0].config, None
+    at_chance = [records for records in candidates if all(r["chance_reached"] for r in records)]
+    if at_chance:
+        best = max(at_chance, key=lambda records: (uar(records), -distance(records)))
+    else:
+        best = min(candidates, key=lambda records: (distance(records), -uar(records)))
+    return best[0].config, bool(at_chance)
 
 
 def setup_metrics(table: pd.DataFrame, task: str, main: list[JobResult], membership: list[JobResult],

@@ -63,3 +63,17 @@ def class_weighting(name: str, where: str):
         return CLASS_WEIGHTINGS[name]
     except KeyError:
         raise ProtocolError(f"protocol.toml: {where} = {name!r} is not one of {', '.join(CLASS_WEIGHTINGS)}") from None
+
+
+# UARs are ratios of small counts, and their distance from 0.5 picks up float noise
+# (|0.55 - 0.5| is 0.05000000000000004, |0.45 - 0.5| is 0.04999999999999999), which
+# would refuse a head at 0.55 while accepting one at 0.45. Rounding the distance to
+# this many decimals makes both sides of 0.5 equal; no UAR of a real validation set
+# differs from another by less.
+CHANCE_DISTANCE_DECIMALS = 9
+
+
+def chance_distance(gender_uars) -> float:
+    """How far the farthest gender head is from chance: max |UAR - 0.5| (section 5, two-sided),
+    rounded so that UARs equally far above and below 0.5 are equally far."""
+    return round(max(abs(value - 0.5) for value in gender_uars), CHANCE_DISTANCE_DECIMALS)
