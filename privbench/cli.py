@@ -84,8 +84,9 @@ class _CommandBars:
         status = self.command.status()
         self.bars.update(self.task, description=self._describe(), completed=status.total - status.remaining)
 
-    def evaluation(self, label: str, note):
-        """One evaluation's callbacks: one bar per phase, one line per failed job."""
+    def evaluation(self, label: str, note, owner: str = ""):
+        """One evaluation's callbacks: one bar per phase, one line per failed job; `owner` as in
+        the plan's (owner, job) pairs."""
         from privbench.run.evaluate import Progress as EvaluationProgress
 
         current: dict[str, int] = {}
@@ -94,12 +95,12 @@ class _CommandBars:
             current["task"] = self.bars.add_task(f"  {label}{name} ({cached} cached)", total=total, completed=cached)
 
         def job_cached(spec, record) -> None:
-            self.command.job_cached(spec, record)
+            self.command.job_cached(spec, record, owner)
             self._refresh()
 
         def job_done(outcome) -> None:
             self.bars.advance(current["task"])
-            self.command.job_finished(outcome.spec, outcome.result)
+            self.command.job_finished(outcome.spec, outcome.result, owner)
             self._refresh()
             if outcome.error:
                 self.bars.console.print(f"privbench: job failed: {outcome.spec.describe()}: {outcome.error}", markup=False,
@@ -333,8 +334,10 @@ def reproduce(table_choice: str, corpora: tuple[str, ...], budget: str, workers:
                            f"({generation_size(protocol)}), so none of its jobs is cached")
             else:
                 load_corpus(corpus, protocol)  # any other corpus must be prepared to be planned
-        requests = [request_for(p, budget, device, results, root / "baselines") for p in plan(ids, corpora, protocol, budget)]
-        jobs = [job for request in requests for job in planned_jobs(check_request(request, protocol, planning=True), request, protocol)]
+        planned = plan(ids, corpora, protocol, budget)
+        requests = [request_for(p, budget, device, results, root / "baselines") for p in planned]
+        jobs = [(f"{entry.model.name} on {entry.corpus}", job) for entry, request in zip(planned, requests)
+                for job in planned_jobs(check_request(request, protocol, planning=True), request, protocol)]
         executor = LocalExecutor(workers)
         status = CommandProgress(jobs, executor.workers).status()
         estimate = (f"; about {duration(status.eta_s)} with {executor.workers} local workers (from the cached jobs' times)"
@@ -352,7 +355,7 @@ def reproduce(table_choice: str, corpora: tuple[str, ...], budget: str, workers:
         command["bars"] = _CommandBars(bars, jobs, executor.workers)
 
     def progress_for(label: str):
-        return command["bars"].evaluation(f"{label}: ", note)
+        return command["bars"].evaluation(f"{label}: ", note, owner=label)
 
     try:
         with bars:

@@ -82,7 +82,7 @@ def selection(encoder: str, corpus: str, budget: str) -> None:
             kept = history[row["best_epoch"] - 1]
             farthest = max(_gender_uars(kept), key=lambda v: abs(v - 0.5))
             heads.append(farthest)
-            at_chance += abs(farthest - 0.5) <= tolerance
+            at_chance += bool(row["chance_reached"])  # the job's own verdict, not a second comparison
             v1_wrong += min(_gender_uars(history[v1_kept(history)])) < 0.5 - tolerance
         attacks = [row["attacks"] for row in rows]
         label = f"{modality}/{task}" + (f", lambda {strength:g}" if strength is not None else "")

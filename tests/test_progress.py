@@ -66,3 +66,18 @@ def test_an_unmeasured_kind_borrows_its_modality_before_the_mean_of_all(isolated
     progress.job_finished(jobs[0], {"timings": {"train_s": 100.0}})
     progress.job_finished(jobs[2], {"timings": {"train_s": 2.0}})
     assert progress.status().eta_s == 100.0 + 2.0  # audio membership ~ audio main; text membership ~ text main
+
+
+def test_variants_of_one_folder_keep_their_membership_jobs_apart(isolated):
+    # The lambda study runs priv-c at several strengths from one folder: before selection their
+    # membership jobs look alike, so without the owning evaluation they collapsed into one slot
+    # (reproduce --table all counted 110 of its 140 jobs).
+    strengths = {"priv-c on c": {"lambda": 0.5}, "priv-c-lambda-0.3 on c": {"lambda": 0.3}}
+    planned = [(owner, _job("audio", r, kind, config)) for owner, config in strengths.items()
+               for r in range(2) for kind in ("main", "membership")]
+    progress = CommandProgress(planned, workers=1)
+    assert progress.status().total == 8
+    owner, job = planned[1]
+    progress.job_finished(job, {"timings": {"train_s": 5.0}}, owner)
+    assert progress.status().done == 1 and progress.status().remaining == 7
+    assert CommandProgress([job for _, job in planned], workers=1).status().total == 6  # what the count was

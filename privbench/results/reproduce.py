@@ -90,7 +90,7 @@ def _matching_records(results: Path, fresh: list[dict[str, Any]], corpus: str, b
 def reproduce(ids: Sequence[str], corpora: Sequence[str], budget: str, protocol: Protocol, executor: Executor,
               results: Path, reports: Path, baselines: Path, device: str = "cpu",
               progress_for: Callable[[str], Progress] | None = None, note: Callable[[str], None] = lambda text: None,
-              on_plan: Callable[[list[JobSpec]], None] = lambda jobs: None, from_records: bool = False) -> Reproduction:
+              on_plan: Callable[[list[tuple[str, JobSpec]]], None] = lambda jobs: None, from_records: bool = False) -> Reproduction:
     """Run what the tables need and write their reports; `on_plan` receives every job of the command
     before the first runs (for one progress account of the whole command). `from_records`: run
     nothing, render the reports from the records already in `results`."""
@@ -103,9 +103,10 @@ def reproduce(ids: Sequence[str], corpora: Sequence[str], budget: str, protocol:
         planned = plan(ids, corpora, protocol, budget)
         requests = [request_for(p, budget, device, results, baselines) for p in planned]
         checked = [check_request(request, protocol, note) for request in requests]  # refuse before training anything
-        on_plan([job for request, ready in zip(requests, checked) for job in planned_jobs(ready, request, protocol)])
-        for request, ready, entry in zip(requests, checked, planned):
-            label = f"{entry.model.name} on {entry.corpus}"
+        labels = [f"{entry.model.name} on {entry.corpus}" for entry in planned]  # each evaluation's owner label
+        on_plan([(label, job) for label, request, ready in zip(labels, requests, checked)
+                 for job in planned_jobs(ready, request, protocol)])
+        for label, request, ready, entry in zip(labels, requests, checked, planned):
             progress = progress_for(label) if progress_for else Progress()
             evaluation = evaluate(request, protocol, executor, progress, ready)
             records.extend(evaluation.records)

@@ -3,7 +3,10 @@
 The plan (evaluate.planned_jobs) lists every job of the command before the
 first one runs; a membership job's configuration is only known after
 selection, so jobs are matched by their slot (encoder, setup, kind, rotation,
-seed; the configuration too for main jobs). The ETA sums, over the jobs still
+seed; the configuration too for main jobs), and by the evaluation that owns
+them: `reproduce` runs variants of one baseline folder (the lambda study's
+priv-c at four strengths), whose membership slots would otherwise coincide
+and drop out of the count. The ETA sums, over the jobs still
 to run, the compute-seconds measured for jobs of the same kind (modality and
 main/membership: an audio job costs tens of times a text job) in this run,
 else in the cached records of earlier runs, else the mean of all kinds, and
@@ -25,10 +28,18 @@ from privbench.run.jobs import JobSpec, read_job
 from privbench.storage import canonical_json
 
 
-def slot(spec: JobSpec) -> tuple:
+def slot(spec: JobSpec, owner: str = "") -> tuple:
+    """`owner` names the evaluation (e.g. "priv-c-lambda-0.3 on synthetic"), "" for a lone one."""
     config = canonical_json(spec.config) if spec.kind == "main" else None  # membership: chosen later
-    return (spec.encoder_sha256, spec.encoder_dir, spec.corpus, spec.modality, spec.task, spec.kind, spec.rotation,
+    return (owner, spec.encoder_sha256, spec.encoder_dir, spec.corpus, spec.modality, spec.task, spec.kind, spec.rotation,
             spec.seed, config)
+
+
+Owned = tuple[str, JobSpec]  # (evaluation, job)
+
+
+def _owned(planned: Sequence[JobSpec | Owned]) -> list[Owned]:
+    return [item if isinstance(item, tuple) else ("", item) for item in planned]
 
 
 def kind(spec: JobSpec) -> str:
@@ -69,9 +80,11 @@ class Status:
 class CommandProgress:
     """Counts and an ETA for all jobs of one command."""
 
-    def __init__(self, planned: Sequence[JobSpec], workers: int, log: Callable[[str], None] | None = None,
+    def __init__(self, planned: Sequence[JobSpec | Owned], workers: int, log: Callable[[str], None] | None = None,
                  interval_s: float = 180.0, clock: Callable[[], float] = time.monotonic):
-        self.kinds = {slot(spec): kind(spec) for spec in planned}
+        """`planned`: every job of the command, each a JobSpec or (owner, JobSpec) (see `slot`)."""
+        planned = _owned(planned)
+        self.kinds = {slot(spec, owner): kind(spec) for owner, spec in planned}
         self.workers = max(1, workers)
         self.measured: dict[str, list[float]] = defaultdict(list)  # this run's jobs
         self.prior: dict[str, list[float]] = defaultdict(list)  # cached records, for kinds not yet measured here
@@ -80,22 +93,22 @@ class CommandProgress:
         self.failed: set[tuple] = set()
         self.log, self.interval_s, self.clock = log, interval_s, clock
         self.last_log = clock()
-        for spec in planned:
+        for owner, spec in planned:
             record = read_job(spec)
             if record is not None:
-                self.cached.add(slot(spec))
+                self.cached.add(slot(spec, owner))
                 self.prior[kind(spec)].append(_seconds(record))
 
-    def job_cached(self, spec: JobSpec, record: dict[str, Any]) -> None:
+    def job_cached(self, spec: JobSpec, record: dict[str, Any], owner: str = "") -> None:
         """A job of the plan turned out to be cached (a membership job with its chosen configuration)."""
-        key = slot(spec)
+        key = slot(spec, owner)
         self.kinds.setdefault(key, kind(spec))
         if key not in self.cached:
             self.cached.add(key)
             self.prior[kind(spec)].append(_seconds(record))
 
-    def job_finished(self, spec: JobSpec, result: dict[str, Any] | None) -> None:
-        key = slot(spec)
+    def job_finished(self, spec: JobSpec, result: dict[str, Any] | None, owner: str = "") -> None:
+        key = slot(spec, owner)
         self.kinds.setdefault(key, kind(spec))
         self.cached.discard(key)  # a membership job whose chosen configuration was not the cached one
         if result is None:
