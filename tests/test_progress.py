@@ -81,3 +81,10 @@ def test_variants_of_one_folder_keep_their_membership_jobs_apart(isolated):
     progress.job_finished(job, {"timings": {"train_s": 5.0}}, owner)
     assert progress.status().done == 1 and progress.status().remaining == 7
     assert CommandProgress([job for _, job in planned], workers=1).status().total == 6  # what the count was
+
+
+def test_two_evaluations_that_share_a_main_job_count_it_once(isolated):
+    # at the standard budget priv-c's default configuration and priv-c-lambda-0.5 are one job
+    shared = _job("audio", 0)
+    progress = CommandProgress([("priv-c on c", shared), ("priv-c-lambda-0.5 on c", shared)], workers=1)
+    assert progress.status().total == 1

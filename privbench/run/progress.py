@@ -25,14 +25,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from privbench.run.jobs import JobSpec, read_job
-from privbench.storage import canonical_json
 
 
 def slot(spec: JobSpec, owner: str = "") -> tuple:
-    """`owner` names the evaluation (e.g. "priv-c-lambda-0.3 on synthetic"), "" for a lone one."""
-    config = canonical_json(spec.config) if spec.kind == "main" else None  # membership: chosen later
+    """`owner` names the evaluation (e.g. "priv-c-lambda-0.3 on synthetic"), "" for a lone one.
+    A main job is its key (two evaluations that share one, priv-c and priv-c-lambda-0.5 at the
+    standard budget, share the job); a membership job's configuration is chosen later, so its
+    owner tells the variants apart (and counts such a shared job twice until it has run)."""
+    if spec.kind == "main":
+        return ("main", spec.key)
     return (owner, spec.encoder_sha256, spec.encoder_dir, spec.corpus, spec.modality, spec.task, spec.kind, spec.rotation,
-            spec.seed, config)
+            spec.seed)
 
 
 Owned = tuple[str, JobSpec]  # (evaluation, job)

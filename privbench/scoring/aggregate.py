@@ -33,8 +33,8 @@ def select(main: list[JobResult]) -> tuple[dict[str, Any], bool | None]:
         by_config[canonical_json(record.config)].append(record)
     privacy_model = any(record["chance_reached"] is not None for record in main)
 
-    def uar(records) -> float:
-        return float(np.mean([r["validation"]["uar"] for r in records]))
+    def uar(records) -> float:  # rounded like the distance, so that a tie is a tie whatever the seeds' order
+        return round(float(np.mean([r["validation"]["uar"] for r in records])), CHANCE_DISTANCE_DECIMALS)
 
     def distance(records) -> float:  # the seeds' mean |gender UAR - 0.5|, rounded as the epoch rule's
         genders = [chance_distance([r["validation"]["gender_uar"]]) for r in records if r["validation"]["gender_uar"] is not None]
