@@ -336,7 +336,7 @@ def reproduce(table_choice: str, corpora: tuple[str, ...], budget: str, workers:
                 load_corpus(corpus, protocol)  # any other corpus must be prepared to be planned
         planned = plan(ids, corpora, protocol, budget)
         requests = [request_for(p, budget, device, results, root / "baselines") for p in planned]
-        jobs = [(f"{entry.model.name} on {entry.corpus}", job) for entry, request in zip(planned, requests)
+        jobs = [(entry.label, job) for entry, request in zip(planned, requests)
                 for job in planned_jobs(check_request(request, protocol, planning=True), request, protocol)]
         executor = LocalExecutor(workers)
         status = CommandProgress(jobs, executor.workers).status()

@@ -103,11 +103,10 @@ def reproduce(ids: Sequence[str], corpora: Sequence[str], budget: str, protocol:
         planned = plan(ids, corpora, protocol, budget)
         requests = [request_for(p, budget, device, results, baselines) for p in planned]
         checked = [check_request(request, protocol, note) for request in requests]  # refuse before training anything
-        labels = [f"{entry.model.name} on {entry.corpus}" for entry in planned]  # each evaluation's owner label
-        on_plan([(label, job) for label, request, ready in zip(labels, requests, checked)
+        on_plan([(entry.label, job) for entry, request, ready in zip(planned, requests, checked)
                  for job in planned_jobs(ready, request, protocol)])
-        for label, request, ready, entry in zip(labels, requests, checked, planned):
-            progress = progress_for(label) if progress_for else Progress()
+        for request, ready, entry in zip(requests, checked, planned):
+            progress = progress_for(entry.label) if progress_for else Progress()
             evaluation = evaluate(request, protocol, executor, progress, ready)
             records.extend(evaluation.records)
             outcome.failures.extend(evaluation.failures)

@@ -93,6 +93,11 @@ class Planned:
     modalities: tuple[str, ...]
     tasks: tuple[str, ...]
 
+    @property
+    def label(self) -> str:
+        """How progress names this evaluation (and tells its jobs from a sibling variant's)."""
+        return f"{self.model.name} on {self.corpus}"
+
 
 def plan_table(spec: TableSpec, corpus: str, corpus_modalities: Sequence[str], reference: str) -> list[Planned]:
     """The evaluations of one table on one corpus; the table's reference model (of the

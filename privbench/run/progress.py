@@ -2,11 +2,11 @@
 
 The plan (evaluate.planned_jobs) lists every job of the command before the
 first one runs; a membership job's configuration is only known after
-selection, so jobs are matched by their slot (encoder, setup, kind, rotation,
-seed; the configuration too for main jobs), and by the evaluation that owns
-them: `reproduce` runs variants of one baseline folder (the lambda study's
-priv-c at four strengths), whose membership slots would otherwise coincide
-and drop out of the count. The ETA sums, over the jobs still
+selection, so a main job is matched by its key and a membership job by its
+slot (encoder, setup, rotation, seed) and the evaluation that owns it:
+`reproduce` runs variants of one baseline folder (the lambda study's priv-c
+at four strengths), whose membership slots would otherwise coincide and drop
+out of the count. The ETA sums, over the jobs still
 to run, the compute-seconds measured for jobs of the same kind (modality and
 main/membership: an audio job costs tens of times a text job) in this run,
 else in the cached records of earlier runs, else the mean of all kinds, and
