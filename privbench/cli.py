@@ -314,7 +314,7 @@ def reproduce(table_choice: str, corpora: tuple[str, ...], budget: str, workers:
     from privbench.encoders.blocks import resolve_device
     from privbench.run.executor import LocalExecutor
     from privbench.paths import repo_root
-    from privbench.results.reproduce import plan, reproduce as run_reproduction, request_for, table_ids
+    from privbench.results.reproduce import owned_jobs, plan, reproduce as run_reproduction, request_for, table_ids
 
     protocol = get_protocol()
     protocol.budget(budget)
@@ -324,7 +324,7 @@ def reproduce(table_choice: str, corpora: tuple[str, ...], budget: str, workers:
     device = resolve_device(device)
     note = lambda text: click.echo(f"privbench: note: {text}", err=True)  # noqa: E731
     if plan_only:
-        from privbench.run.evaluate import check_request, planned_jobs
+        from privbench.run.evaluate import check_request
         from privbench.data.prepare import generation_size, needs_generating
         from privbench.run.progress import CommandProgress, duration
 
@@ -336,8 +336,7 @@ def reproduce(table_choice: str, corpora: tuple[str, ...], budget: str, workers:
                 load_corpus(corpus, protocol)  # any other corpus must be prepared to be planned
         planned = plan(ids, corpora, protocol, budget)
         requests = [request_for(p, budget, device, results, root / "baselines") for p in planned]
-        jobs = [(entry.label, job) for entry, request in zip(planned, requests)
-                for job in planned_jobs(check_request(request, protocol, planning=True), request, protocol)]
+        jobs = owned_jobs(planned, requests, [check_request(request, protocol, planning=True) for request in requests], protocol)
         executor = LocalExecutor(workers)
         status = CommandProgress(jobs, executor.workers).status()
         estimate = (f"; about {duration(status.eta_s)} with {executor.workers} local workers (from the cached jobs' times)"

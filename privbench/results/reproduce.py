@@ -65,6 +65,13 @@ def plan(ids: Sequence[str], corpora: Sequence[str], protocol: Protocol, budget:
     return list(merged.values())
 
 
+def owned_jobs(planned: Sequence[Planned], requests: Sequence[Request], checked: Sequence[Any],
+               protocol: Protocol) -> list[tuple[str, JobSpec]]:
+    """Every job of the command as (evaluation label, job), for one progress account (run.progress)."""
+    return [(entry.label, job) for entry, request, ready in zip(planned, requests, checked)
+            for job in planned_jobs(ready, request, protocol)]
+
+
 def request_for(planned: Planned, budget: str, device: str, results: Path, baselines: Path) -> Request:
     variant = {"lambda": planned.model.lambda_} if planned.model.variant else {}
     return Request(baselines / planned.model.baseline, (planned.corpus,), planned.modalities, planned.tasks, budget, device,
@@ -103,8 +110,7 @@ def reproduce(ids: Sequence[str], corpora: Sequence[str], budget: str, protocol:
         planned = plan(ids, corpora, protocol, budget)
         requests = [request_for(p, budget, device, results, baselines) for p in planned]
         checked = [check_request(request, protocol, note) for request in requests]  # refuse before training anything
-        on_plan([(entry.label, job) for entry, request, ready in zip(planned, requests, checked)
-                 for job in planned_jobs(ready, request, protocol)])
+        on_plan(owned_jobs(planned, requests, checked, protocol))
         for request, ready, entry in zip(requests, checked, planned):
             progress = progress_for(entry.label) if progress_for else Progress()
             evaluation = evaluate(request, protocol, executor, progress, ready)
