@@ -251,6 +251,12 @@ def test_a_corpus_with_transcripts_but_no_word_vectors_evaluates_its_audio_setup
     assert result.exit_code == 0, result.output
     assert "ravdess has no text features (prepare it again with --word2vec FILE): its text setups are skipped" in result.stderr
     assert sorted(p.name for p in results.rglob("*.json")) == ["audio-activation.json"]
+    # The bug report's own command: the audio modality asked for by name.
+    named = invoke(runner, "evaluate", str(REPO / "baselines" / "general"), "--corpus", "ravdess", "--budget", "smoke",
+                   "--workers", "1", "--modality", "audio", "--task", "valence", "--results", str(results))
+    assert named.exit_code == 0, named.output
+    assert "text features" not in named.stderr  # nothing about text when only audio was asked for
+    assert sorted(p.name for p in results.rglob("*.json")) == ["audio-activation.json", "audio-valence.json"]
     asked = invoke(runner, "evaluate", str(REPO / "baselines" / "general"), "--corpus", "ravdess", "--budget", "smoke",
                    "--workers", "1", "--modality", "text", "--results", str(results))
     assert asked.exit_code == 1 and asked.stderr.strip() == (

@@ -1,4 +1,5 @@
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -97,3 +98,32 @@ def test_a_corpus_of_an_older_design_is_never_served_and_is_made_anew(isolated, 
         assert "generated with an older design: run privbench prepare synthetic" in str(error)
     ensure_prepared("synthetic", changed)
     assert remembered_root("synthetic") != old_root and not needs_generating("synthetic", changed)
+
+
+def test_on_a_fresh_machine_plan_says_what_it_would_generate_and_evaluate_generates_it(isolated, runner, tmp_path):
+    # Through the CLI: `reproduce --plan` must not stop with "not prepared" and must not generate
+    # anything; `evaluate` on the embedded corpus generates and prepares it on first use.
+    from conftest import REPO, invoke
+    from privbench.data.prepare import needs_generating
+    from privbench.protocol import load_protocol
+
+    path = isolated / "benchmark" / "protocol.toml"
+    small = path.read_text().replace("speakers_female = 12", "speakers_female = 5").replace("speakers_male = 12", "speakers_male = 5")
+    path.write_text(small.replace("utterances_per_speaker = 40", "utterances_per_speaker = 4"))
+    (isolated / "baselines").mkdir(exist_ok=True)
+    for name in ("general", "priv-c"):  # table 1a's models
+        shutil.copytree(REPO / "baselines" / name, isolated / "baselines" / name)
+    assert needs_generating("synthetic", load_protocol(path))
+
+    plan = invoke(runner, "reproduce", "--table", "1a", "--budget", "smoke", "--plan")
+    assert plan.exit_code == 0, plan.output
+    assert "synthetic is not generated yet: reproduce will generate and prepare it first" in plan.stdout
+    assert "0 cached" in plan.stdout
+    assert needs_generating("synthetic", load_protocol(path))  # planning generated nothing
+
+    results = tmp_path / "results"
+    result = invoke(runner, "evaluate", str(REPO / "baselines" / "general"), "--corpus", "synthetic", "--modality", "audio",
+                    "--task", "activation", "--budget", "smoke", "--workers", "1", "--results", str(results))
+    assert result.exit_code == 0, result.output
+    assert not needs_generating("synthetic", load_protocol(path))
+    assert sorted(p.name for p in results.rglob("*.json")) == ["audio-activation.json"]
