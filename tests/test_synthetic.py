@@ -72,6 +72,16 @@ def test_content_sha256_changes_when_one_audio_byte_changes(tmp_path: Path):
     assert content_sha256(table, corpus) != before
 
 
+def shrink_synthetic_design(root: Path, utterances_per_speaker: int) -> Path:
+    """Make the isolated protocol.toml's embedded corpus 5 + 5 speakers, so generating it on first use takes seconds."""
+    path = root / "benchmark" / "protocol.toml"
+    small = path.read_text().replace("speakers_female = 12", "speakers_female = 5").replace("speakers_male = 12", "speakers_male = 5")
+    resized = small.replace("utterances_per_speaker = 40", f"utterances_per_speaker = {utterances_per_speaker}")
+    assert resized != path.read_text(), "protocol.toml's [synthetic] sizes moved: update this helper"
+    path.write_text(resized)
+    return path
+
+
 def test_a_corpus_of_an_older_design_is_never_served_and_is_made_anew(isolated, runner):
     # A prepared synthetic corpus remembers its root; once protocol.toml's [synthetic] design changes,
     # that corpus is stale: loading it is refused in one line and first use generates the new design.
@@ -81,9 +91,7 @@ def test_a_corpus_of_an_older_design_is_never_served_and_is_made_anew(isolated, 
     from privbench.data.prepare import ensure_prepared, needs_generating
     from privbench.protocol import load_protocol
 
-    path = isolated / "benchmark" / "protocol.toml"
-    small = path.read_text().replace("speakers_female = 12", "speakers_female = 5").replace("speakers_male = 12", "speakers_male = 5")
-    path.write_text(small.replace("utterances_per_speaker = 40", "utterances_per_speaker = 2"))
+    path = shrink_synthetic_design(isolated, utterances_per_speaker=2)
     assert invoke(runner, "prepare", "synthetic").exit_code == 0
     old_root = remembered_root("synthetic")
     assert not needs_generating("synthetic", load_protocol(path))
@@ -107,9 +115,7 @@ def test_on_a_fresh_machine_plan_says_what_it_would_generate_and_evaluate_genera
     from privbench.data.prepare import needs_generating
     from privbench.protocol import load_protocol
 
-    path = isolated / "benchmark" / "protocol.toml"
-    small = path.read_text().replace("speakers_female = 12", "speakers_female = 5").replace("speakers_male = 12", "speakers_male = 5")
-    path.write_text(small.replace("utterances_per_speaker = 40", "utterances_per_speaker = 4"))
+    path = shrink_synthetic_design(isolated, utterances_per_speaker=4)
     (isolated / "baselines").mkdir(exist_ok=True)
     for name in ("general", "priv-c"):  # table 1a's models
         shutil.copytree(REPO / "baselines" / name, isolated / "baselines" / name)
