@@ -12,13 +12,16 @@ Everything a submission imports is importable from here, and these names are
 the stable public interface (docs/submitting.md):
 
     from privbench import Encoder, EncoderSpec, Batch, LabelledSet, LabelledBatch, FitReport, SetupRefused, make_batch
+    from privbench import FrozenEncoder, FrontEndSpec        # a front end that does not learn from the corpus
     from privbench import AcousticStream, LexicalStream, DenseHead, GradientReversal, GRU, masked_mean, batch_tensors
     from privbench import train_network, Head, class_weights, PaperEncoder, Adversary, mcadams
+    from privbench import EmotionHead, voice_statistics       # the protocol's head on fixed h; un-normalised voice statistics
     from privbench import parametrize_with_checks          # privbench check, one pytest test per promise
 
 The building blocks are imported on first use, so `import privbench` stays light.
 """
 
+from privbench.encoders.frozen import FrontEndSpec, FrozenEncoder
 from privbench.encoders.interface import Batch, Encoder, EncoderSpec, FitReport, LabelledBatch, LabelledSet, make_batch
 from privbench.errors import SetupRefused
 
@@ -33,10 +36,12 @@ _LAZY = {
     "train_network": "privbench.encoders.recipe", "Head": "privbench.encoders.recipe",
     "class_weights": "privbench.encoders.recipe", "PaperEncoder": "privbench.encoders.paper_encoder",
     "Adversary": "privbench.encoders.paper_encoder", "mcadams": "privbench.encoders.anonymise",
-    "parametrize_with_checks": "privbench.run.check",
+    "parametrize_with_checks": "privbench.run.check", "EmotionHead": "privbench.encoders.emotion_head",
+    "voice_statistics": "privbench.encoders.voice",
 }
 
-__all__ = ["Batch", "Encoder", "EncoderSpec", "FitReport", "LabelledBatch", "LabelledSet", "SetupRefused", "make_batch",
+__all__ = ["Batch", "Encoder", "EncoderSpec", "FitReport", "FrontEndSpec", "FrozenEncoder", "LabelledBatch", "LabelledSet",
+           "SetupRefused", "make_batch",
            *_LAZY, "__version__"]
 
 

@@ -1,4 +1,4 @@
-"""The `privbench` command line (the contract of ARCHITECTURE.md).
+"""The `privbench` command line (a contract: docs/evaluating.md and the tests rely on it).
 
 User mistakes raise PrivbenchError and end here as one line on stderr and
 exit 1; click's usage errors exit 2; anything else is a bug and keeps its traceback.

@@ -57,20 +57,31 @@ def splits_dir() -> Path:
     return repo_root() / "benchmark" / "splits"
 
 
-# The modules a job's numbers depend on. A change to any of them makes every
-# cached job stale; a change elsewhere (the CLI, reports, docs) does not.
-JOB_MODULES = ("data/features.py", "data/labels.py", "encoders/anonymise.py", "encoders/blocks.py", "encoders/csrc/gru_cpu.cpp",
-               "encoders/gru.py", "encoders/interface.py", "encoders/paper_encoder.py", "encoders/recipe.py", "run/jobs.py",
-               "run/setup_data.py", "scoring/attacks.py", "scoring/membership.py", "scoring/metrics.py")
+# The modules each cached artifact depends on (docs/design.md, "Jobs are keyed by what they
+# read"). A change to one of them makes that kind of artifact stale; a change elsewhere (the
+# CLI, aggregation, reports, docs) does not. Training: what fits an encoder and stores its
+# outputs. Scoring: what attacks stored outputs (a change re-scores, never retrains).
+# Represent: what computes a frozen front end's h once per corpus (beside the front end's own
+# folder, which its sha256 covers). The modules that only describe, write or read an artifact
+# (run/jobs.py, run/score_jobs.py, run/represent.py, store/artifacts.py) are in no list.
+TRAIN_MODULES = ("data/features.py", "data/folds.py", "data/labels.py", "data/membership_split.py", "measures.py", "encoders/anonymise.py",
+                 "encoders/blocks.py", "encoders/csrc/gru_cpu.cpp", "encoders/emotion_head.py", "encoders/frozen.py",
+                 "encoders/gru.py", "encoders/interface.py", "encoders/paper_encoder.py", "encoders/recipe.py", "encoders/voice.py",
+                 "run/setup_data.py", "run/train.py")
+SCORE_MODULES = ("data/folds.py", "data/labels.py", "data/membership_split.py", "measures.py", "scoring/attacks.py",
+                 "scoring/identity.py", "scoring/roc.py", "scoring/score.py", "store/representations.py")
+REPRESENT_MODULES = ("data/features.py", "encoders/frozen.py", "encoders/interface.py", "encoders/voice.py",
+                     "run/setup_data.py")
+CODE_MODULES = {"train": TRAIN_MODULES, "score": SCORE_MODULES, "represent": REPRESENT_MODULES}
 
 
 @functools.cache
-def code_sha256() -> str:
-    """sha256 of the source of JOB_MODULES: job records made by other code are never reused."""
+def code_sha256(kind: str = "train") -> str:
+    """sha256 of the source of one kind's modules (CODE_MODULES): artifacts made by other code are never reused."""
     import hashlib
 
     package = Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    for name in JOB_MODULES:
+    for name in CODE_MODULES[kind]:
         digest.update(name.encode() + b"\0" + (package / name).read_bytes())
     return digest.hexdigest()

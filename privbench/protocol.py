@@ -1,6 +1,6 @@
 """The protocol, read once from `benchmark/protocol.toml` into frozen dataclasses.
 
-Every number of PROTOCOL.md lives in that file; this module only gives it
+Every number of the protocol (docs/protocol.md) lives in that file; this module only gives it
 types. Each table of the file becomes one dataclass below, and a key that is
 missing, unknown or of the wrong type is reported with its dotted name, so a
 typo in the protocol can never be silently ignored.
@@ -170,6 +170,25 @@ class Membership:
 
 
 @dataclass(frozen=True)
+class Identity:
+    """Section 6, ID: identity linkability on h(test), per rotation."""
+
+    enrolment_fraction: float  # of each test speaker's utterances, seeded: the rest are trials
+    families: tuple[str, ...]  # "ignorant" (cosine on standardised h), "informed" (LDA on h(D1), then cosine)
+    min_speakers: int  # a rotation whose test fold holds fewer speakers is skipped
+    tpr_at_fpr: float  # ID-TPR@1%FPR's false-positive rate
+
+
+@dataclass(frozen=True)
+class MembershipLR:
+    """Section 6, MI-LR: speaker membership calibrated with the rotations' own 'out' models."""
+
+    surfaces: tuple[str, ...]  # "h" (similarity to the attacker's training representations), "loss" (the emotion model's)
+    neighbours: int  # the h surface: how many nearest training representations an utterance is compared with
+    tpr_at_fpr: tuple[float, ...]  # MI-LR-TPR at these false-positive rates (each reported where 1/rate non-members exist)
+
+
+@dataclass(frozen=True)
 class Metrics:
     inversion_margin: float
 
@@ -297,6 +316,8 @@ class Protocol:
     training: Training
     attacker: Attacker
     membership: Membership
+    identity: Identity
+    membership_lr: MembershipLR
     metrics: Metrics
     significance: Significance
     anonymisation: Anonymisation
@@ -308,6 +329,16 @@ class Protocol:
     @property
     def version(self) -> str:
         return self.protocol.version
+
+    def sections_sha256(self, names: tuple[str, ...]) -> str:
+        """sha256 of some tables of the protocol: what a cached artifact depends on. Training keys
+        hash the tables training reads, scoring keys those scoring reads, so a change to an attack's
+        settings (or the version number) re-scores without retraining."""
+        from privbench.storage import canonical_json, sha256_bytes
+
+        values = {name: dataclasses.asdict(getattr(self, name)) if dataclasses.is_dataclass(getattr(self, name))
+                  else {key: dataclasses.asdict(value) for key, value in getattr(self, name).items()} for name in names}
+        return sha256_bytes(canonical_json(values).encode())
 
     def corpus(self, name: str) -> CorpusRules:
         try:

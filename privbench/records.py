@@ -1,9 +1,11 @@
 """Result records: one JSON file per (encoder, budget, corpus, modality, task).
 
-The schema is ARCHITECTURE.md's, checked on read: a record that fails is
-named by path and refused, never silently used. Each metric holds its mean,
-sample sd and n, its per-rotation values (what the paired t-tests of section 7
-need) and, for attacks that can invert, one `inverted` flag per rotation.
+The schema is leaderboard/result.schema.json's, checked on read: a record that
+fails is named by path and refused, never silently used. Each metric holds its
+mean, sample sd and n, its per-rotation values (what the paired t-tests of
+docs/protocol.md section 7 need), for attacks that can invert one `inverted`
+flag per rotation, and for a metric scored over every rotation's speakers at
+once (MI-LR) its `pooled` value, the headline.
 
     leaderboard/results/<encoder>/<budget>/<corpus>/<modality>-<task>.json
 """
@@ -12,10 +14,8 @@ from __future__ import annotations
 
 import json
 import math
-import platform
 import re
-import subprocess
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,9 @@ from privbench.scoring.metric_defs import BY_NAME, REQUIRED
 from privbench.storage import atomic_write_text
 
 # Protocol 2 added to each metric its sd, n and (for attacks that can invert) per-rotation flags;
-# the schema name is unchanged because every version-1 key kept its meaning.
+# protocol 3 the identity and MI-LR metrics, `pooled`, and the keys that make a record a pure
+# function of the stored artifacts. The schema name is unchanged because every earlier key kept
+# its meaning.
 SCHEMA = "privbench.result/1"
 
 
@@ -40,9 +42,11 @@ def _finite(value: float | None) -> bool:
     return value is not None and not math.isnan(value)
 
 
-def summarise(name: str, values: list[float | None], seeds: int, margin: float) -> dict[str, Any]:
+def summarise(name: str, values: list[float | None], seeds: int, margin: float,
+              pooled: float | None = None) -> dict[str, Any]:
     """One metric of a record: mean, sample sd and n over the finite rotations, the per-rotation
-    values (each the seeds' mean), and, for attacks that can invert, the per-rotation flags."""
+    values (each the seeds' mean), for attacks that can invert the per-rotation flags, and for a
+    pooled metric its pooled value."""
     rotations = [float(v) if _finite(v) else None for v in values]
     finite = [v for v in rotations if v is not None]
     mean = sum(finite) / len(finite) if finite else None
@@ -51,19 +55,36 @@ def summarise(name: str, values: list[float | None], seeds: int, margin: float) 
     definition = BY_NAME[name]
     if definition.inverted_side is not None:
         summary["inverted"] = [definition.is_inverted(v, margin) for v in rotations]
+    if definition.pooled:
+        summary["pooled"] = float(pooled) if _finite(pooled) else None
     return summary
 
 
 def values(record: dict[str, Any], name: str, ranked: bool = True) -> list[float | None] | None:
-    """A metric's per-rotation values (None where missing); `ranked` counts inverted rotations as chance,
-    as rankings and comparisons do (PROTOCOL.md section 6)."""
+    """A metric's per-rotation values (None where missing); `ranked` counts every value on the privacy
+    side of chance as chance, as rankings and comparisons do (docs/protocol.md section 6)."""
     entry = record["metrics"].get(name)
     if entry is None:
         return None
     if not ranked:
         return list(entry["rotations"])
-    flags = entry.get("inverted") or [False] * len(entry["rotations"])
-    return [BY_NAME[name].ranked(value, flag) for value, flag in zip(entry["rotations"], flags)]
+    return [BY_NAME[name].ranked(value) for value in entry["rotations"]]
+
+
+def headline(record: dict[str, Any], name: str, ranked: bool = False) -> float | None:
+    """The value a table shows for a metric: the pooled value of a pooled metric, else the mean over
+    rotations; `ranked`: as rankings count it (the privacy side of chance as chance)."""
+    entry = record["metrics"].get(name)
+    if entry is None:
+        return None
+    definition = BY_NAME[name]
+    if definition.pooled and "pooled" in entry:
+        value = entry["pooled"]
+        return definition.ranked(value) if ranked and value is not None else value
+    if not ranked:
+        return entry.get("mean")
+    numbers = [v for v in values(record, name) or [] if v is not None]
+    return sum(numbers) / len(numbers) if numbers else None
 
 
 def cell(record: dict[str, Any], reference: dict[str, Any], name: str) -> tuple[str, list, list]:
@@ -75,34 +96,18 @@ def inverted_count(record: dict[str, Any], name: str) -> int:
     return sum(bool(flag) for flag in record["metrics"].get(name, {}).get("inverted") or [])
 
 
-def environment(device: str) -> dict[str, str]:
-    import torch
-
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        __version__ = version("privbench")
-    except PackageNotFoundError:  # a clone on sys.path without pip install
-        __version__ = "unknown"
-    from privbench.paths import repo_root
-
-    try:
-        git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo_root(), capture_output=True, text=True,
-                             timeout=10).stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        git = "unknown"
-    return {"privbench": __version__, "torch": torch.__version__, "python": platform.python_version(),
-            "device": device, "git": git}
-
-
 def build_record(*, encoder: dict[str, str], protocol: dict[str, str], corpus: dict[str, str], modality: str, task: str,
                  metrics: dict[str, list[float]], seeds: int, inversion_margin: float, chance_reached: bool | None,
-                 config: Any, runtime_s: float, device: str, extra: dict[str, Any] | None = None) -> ResultRecord:
+                 config: Any, runtime_s: float, environment: dict[str, str], created: str,
+                 pooled: dict[str, float | None] | None = None, extra: dict[str, Any] | None = None) -> ResultRecord:
+    """A validated record. `environment` and `created` are the training's (of the newest stored job the
+    record rests on), not the moment the record is written, so re-creating it gives the same bytes."""
+    pooled = pooled or {}
     record = {
         "schema": SCHEMA, "encoder": encoder, "protocol": protocol, "corpus": corpus, "modality": modality, "task": task,
-        "metrics": {name: summarise(name, values, seeds, inversion_margin) for name, values in metrics.items()},
+        "metrics": {name: summarise(name, values, seeds, inversion_margin, pooled.get(name)) for name, values in metrics.items()},
         "chance_reached": chance_reached, "config": config, "runtime_s": round(runtime_s, 3),
-        "environment": environment(device), "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "environment": dict(environment), "created": created,
     }
     if extra:
         record.update(extra)
@@ -127,8 +132,8 @@ VERSION = re.compile(r"[0-9]+(?:\.[0-9]+)*")
 URL = re.compile(r"https?://[^\s\"'<>]+")
 TOP_LEVEL = {"schema", "encoder", "protocol", "corpus", "modality", "task", "metrics", "chance_reached", "config",
              "runtime_s", "environment", "created",
-             # written by privbench evaluate beyond ARCHITECTURE.md's keys (leaderboard/result.schema.json documents each)
-             "submission", "synthetic", "jobs", "timings_s", "epochs", "selection"}
+             # written by privbench evaluate beyond the core keys (leaderboard/result.schema.json documents each)
+             "submission", "synthetic", "jobs", "timings_s", "epochs", "selection", "chance_reached_source", "stored"}
 TEXT_LIMIT = 2000  # characters of a display name, description or author
 
 
@@ -160,7 +165,7 @@ def _identity(record: dict[str, Any], where: str, protocol) -> None:
 
 
 def _extras(record: dict[str, Any], where: str) -> None:
-    """The keys privbench evaluate writes beyond ARCHITECTURE.md's, when present."""
+    """The keys privbench evaluate writes beyond the core ones, when present."""
     submission = record.get("submission")
     if submission is not None:
         _need(isinstance(submission, dict), where, "submission must be an object")
@@ -177,6 +182,11 @@ def _extras(record: dict[str, Any], where: str) -> None:
               "submission.url must be an http:// or https:// address")
         for key in ("modalities", "inputs"):
             _need(all(isinstance(v, str) for v in submission.get(key, [])), where, f"submission.{key} must be a list of strings")
+        _need(submission.get("kind", "encoder") in ("encoder", "front end", "representations"), where,
+              "submission.kind must be encoder, front end or representations")
+        files = submission.get("representations", {})
+        _need(isinstance(files, dict) and all(isinstance(k, str) and isinstance(v, str) and len(v) <= 200 for k, v in files.items()),
+              where, "submission.representations must map corpus names to file names")
     _need(record.get("synthetic") in (None, True, False), where, "synthetic must be true or false")
     jobs = record.get("jobs")
     _need(jobs is None or (isinstance(jobs, dict) and all(isinstance(v, int) and v >= 0 for v in jobs.values())), where,
@@ -187,10 +197,17 @@ def _extras(record: dict[str, Any], where: str) -> None:
     epochs = record.get("epochs")
     _need(epochs is None or (isinstance(epochs, list) and all(isinstance(v, int) and v >= 0 for v in epochs)), where,
           "epochs must be a list of epoch counts")
+    _need(record.get("chance_reached_source") in (None, "privbench", "self_reported"), where,
+          "chance_reached_source must be privbench, self_reported or null")
+    stored = record.get("stored")
+    _need(stored is None or (isinstance(stored, list) and all(isinstance(k, str) and SHA256.fullmatch(k) for k in stored)), where,
+          "stored must be a list of sha256 keys")
     selection = record.get("selection")
     if selection is not None:
-        _need(isinstance(selection, dict) and set(selection) <= {"chance_reached", "gender_uar"}, where,
-              "selection holds chance_reached and gender_uar only")
+        _need(isinstance(selection, dict) and set(selection) <= {"chance_reached", "gender_uar", "membership_lr_surface"}, where,
+              "selection holds chance_reached, gender_uar and membership_lr_surface only")
+        _need(selection.get("membership_lr_surface") in (None, "h", "loss"), where,
+              "selection.membership_lr_surface must be h, loss or null")
         _need(all(v in (True, False, None) for v in selection.get("chance_reached", [])), where,
               "selection.chance_reached must be true, false or null per rotation")
         _need(all(v is None or _is_number(v) for v in selection.get("gender_uar", [])), where,
@@ -237,7 +254,10 @@ def validate(record: Any, where: str, protocol=None) -> dict[str, Any]:
         _need(flags is None or (isinstance(flags, list) and len(flags) == len(value["rotations"])
                                 and all(isinstance(f, bool) for f in flags)), where,
               f"metrics.{name}.inverted must be one true/false per rotation")
-        unknown = sorted(set(value) - {"mean", "sd", "n", "rotations", "inverted"})
+        pooled = value.get("pooled")
+        _need(pooled is None or _is_number(pooled), where, f"metrics.{name}.pooled is not a number")
+        _need("pooled" not in value or BY_NAME[name].pooled, where, f"metrics.{name} is not a pooled metric")
+        unknown = sorted(set(value) - {"mean", "sd", "n", "rotations", "inverted", "pooled"})
         _need(not unknown, where, f"metrics.{name}.{unknown[0][:40] if unknown else ''} is not a known key")
     _need(record.get("chance_reached") in (True, False, None), where, "chance_reached must be true, false or null")
     _need(isinstance(record.get("config"), dict), where, "config must be an object")

@@ -1,4 +1,4 @@
-"""How a prepared corpus' inputs look to a gender attacker: the realism figures of PROTOCOL.md section 9.
+"""How a prepared corpus' inputs look to a gender attacker: the realism figures of docs/protocol.md section 9.
 
 For each corpus named on the command line (prepared with `privbench prepare`):
 

@@ -142,6 +142,35 @@ def ravdess_tree(root: Path, actors=range(1, 11)) -> Path:
     return root
 
 
+ASED_FOLDERS = ("01Neutral", "02Fearful", "03Happy", "04Sad", "05Angry")
+ASED_README = "# Amharic Speech Emotional Dataset (ASED) v1\n\nFive emotions were chosen: n f h s a\n"
+LFS_POINTER = "version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 96044\n"
+
+
+def ased_clip(emotion: int, speaker: int, gender: str | None = None) -> str:
+    """`<folder>/xn-yy-aa-gg-bb.wav` of sentence `emotion`, first repetition; gender by speaker parity (odd: 01 female)."""
+    gender = gender or ("01" if speaker % 2 else "02")
+    return f"{ASED_FOLDERS[emotion - 1]}/{'nfhsa'[emotion - 1]}{emotion}-{emotion:02d}-01-{gender}-{speaker:02d}.wav"
+
+
+def ased_tree(root: Path, lfs_pointer: bool = False) -> Path:
+    """One clip per emotion for each of speakers 01-10 (odd ones female, 16 kHz) in the five emotion
+    folders, with what the real repository also holds: README.md and .gitattributes, an upper-case
+    emotion letter (`04Sad/S4-04-01-01-03.wav`, as the release's `S4-04-02-01-29.wav`), and speaker 09
+    (female) whose happy clip's gender field says 02 (as five of the release's speakers); a ._ file.
+    `lfs_pointer`: the neutral clip of speaker 01 is a Git LFS pointer, as in a clone without LFS."""
+    for speaker in range(1, 11):
+        for emotion in range(1, 6):
+            write_wav(root / ased_clip(emotion, speaker, "02" if (speaker, emotion) == (9, 3) else None), 2.0)
+    (root / ased_clip(4, 3)).rename(root / "04Sad" / "S4-04-01-01-03.wav")
+    (root / "README.md").write_text(ASED_README)
+    (root / ".gitattributes").write_text("# Auto detect text files and perform LF normalization\n* text=auto\n")
+    (root / "01Neutral" / "._n1-01-01-01-01.wav").write_bytes(b"\x00\x05AppleDouble")
+    if lfs_pointer:
+        (root / ased_clip(1, 1)).write_text(LFS_POINTER)
+    return root
+
+
 # corpus -> (builder, the release's folder name)
 RELEASE_TREES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "iemocap": (iemocap_tree, "IEMOCAP_full_release"),
@@ -150,4 +179,5 @@ RELEASE_TREES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "muse": (muse_tree, "MuSE"),
     "crema-d": (crema_d_tree, "CREMA-D"),
     "ravdess": (ravdess_tree, "RAVDESS"),
+    "ased": (ased_tree, "ASED_V1"),
 }

@@ -1,4 +1,4 @@
-"""Configuration selection across one rotation's main jobs (PROTOCOL.md section 5)."""
+"""Configuration selection across one rotation's main jobs (docs/protocol.md section 5)."""
 
 from privbench.scoring.aggregate import select
 from privbench.scoring.job_result import JobResult

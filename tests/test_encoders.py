@@ -17,7 +17,7 @@ from privbench.errors import SetupRefused
 from privbench.encoders.interface import LabelAccessError
 from privbench.protocol import get_protocol
 from privbench.encoders.recipe import _select, class_weights
-from privbench.scoring.metrics import chance_distance
+from privbench.measures import chance_distance
 from privbench.encoders.submission import folder_sha256, load_encoder_class, read_submission
 
 BASELINES = ["general", "priv-c", "priv-e", "priv-speaker", "priv-multi", "mcadams"]

@@ -14,7 +14,7 @@ from scipy import stats as scipy_stats
 
 from conftest import REPO, invoke
 from privbench.scoring.attacks import Attack, MembershipData, attack_uar, leakage, membership, privacy, roc_auc, tpr_at_fpr
-from privbench.scoring.metrics import uar, utility
+from privbench.measures import uar, utility
 from privbench.run.plan import configurations
 from privbench.protocol import get_protocol
 from privbench.records import RecordError, read_record, read_records, record_path, summarise, validate, values, write_record

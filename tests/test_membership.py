@@ -1,4 +1,4 @@
-"""PROTOCOL.md section 6's membership sets, as properties over many seeds and corpus shapes.
+"""docs/protocol.md section 6's membership sets, as properties over many seeds and corpus shapes.
 
 The property that matters most: no utterance of any s5 speaker reaches the
 attacker before it is scored (version 1 trained its 'yes' class on s5's added
@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from privbench.data.folds import greedy_gender_balanced_folds
-from privbench.scoring.membership import membership_split, selected_count
+from privbench.data.membership_split import membership_split, selected_count
 from privbench.protocol import get_protocol
 
 

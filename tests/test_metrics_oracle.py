@@ -9,7 +9,7 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from privbench.protocol import get_protocol
 from privbench.scoring.attacks import Attack, knn_probabilities, roc_auc, tpr_at_fpr
-from privbench.scoring.metrics import uar
+from privbench.measures import uar
 
 
 @pytest.mark.parametrize("seed", range(20))

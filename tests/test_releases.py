@@ -1,15 +1,16 @@
-"""Corpus adapters (the paper's four, CREMA-D, RAVDESS) on tiny fixture trees laid out as the official releases."""
+"""Corpus adapters (the paper's four, CREMA-D, RAVDESS, ASED) on tiny fixture trees laid out as the official releases."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from conftest import REPO, invoke
-from release_fixtures import (CREMA_ACTORS, CREMA_CLIPS, RELEASE_TREES, crema_d_tree, iemocap_tree, msp_improv_tree,
-                              msp_podcast_tree, muse_tree, ravdess_tree)
-from privbench.data.corpora import crema_d, iemocap, msp_improv, msp_podcast, muse, ravdess
+from release_fixtures import (CREMA_ACTORS, CREMA_CLIPS, LFS_POINTER, RELEASE_TREES, ased_clip, ased_tree, crema_d_tree,
+                              iemocap_tree, msp_improv_tree, msp_podcast_tree, muse_tree, ravdess_tree)
+from privbench.data.corpora import ased, crema_d, iemocap, msp_improv, msp_podcast, muse, ravdess
 from privbench.errors import CorpusError
 from privbench.protocol import get_protocol
 
@@ -143,7 +144,7 @@ def test_crema_d_labels_are_derived_from_the_protocol_table_with_the_intensity_s
 def test_crema_d_root_without_wavs_or_with_lfs_pointers(tmp_path):
     root = crema_d_tree(tmp_path / "CREMA-D")
     wav = root / "AudioWAV" / "1001_DFA_ANG_XX.wav"
-    wav.write_text("version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 12345\n")
+    wav.write_text(LFS_POINTER)
     with pytest.raises(CorpusError, match=rf"{wav} is a Git LFS pointer, not audio: run git lfs pull"):
         crema_d.read(root)
     for path in (root / "AudioWAV").iterdir():
@@ -190,7 +191,7 @@ def test_ravdess_derived_labels_and_folds_through_the_cli(isolated, runner, tmp_
     assert tuple(table.loc["03-01-02-02-01-01-01", ["activation_class", "valence_class"]]) == (0, 2)
     assert tuple(table.loc["03-01-05-02-02-01-01", ["activation_class", "valence_class"]]) == (2, 0)
     assert tuple(table.loc["03-01-01-01-01-01-01", ["activation_class", "valence_class"]]) == (1, 1)
-    # five folds of one actress and one actor each (PROTOCOL.md section 3's greedy rule)
+    # five folds of one actress and one actor each (docs/protocol.md section 3's greedy rule)
     assert table.groupby("fold")["gender"].apply(lambda g: "".join(sorted(g.unique()))).tolist() == ["FM"] * 5
     assert table.groupby("fold")["speaker"].nunique().tolist() == [2] * 5
 
@@ -215,10 +216,112 @@ def test_a_derived_label_naming_an_unknown_class_is_refused(tmp_path):
         load_protocol(tmp_path / "protocol.toml")
 
 
+# ---------------------------------------------------------------- ASED
+
+def test_ased_reads_the_emotion_folders_by_the_name_grammar(tmp_path):
+    root = ased_tree(tmp_path / "ASED_V1")
+    raw = ased.read(root)
+    table = raw.set_index("utterance_id")
+    assert len(table) == 50  # README.md, .gitattributes and the ._ file are not clips
+    row = table.loc["a5-05-01-02-04"]
+    assert (row["speaker"], row["gender"], row["emotion"], row["sentence"], row["repetition"], row["transcript"]) == (
+        "S04", "M", "angry", 5, 1, "")
+    # the upper-case letter is read, and the file is named in a note
+    assert (table.loc["S4-04-01-01-03", "emotion"], table.loc["S4-04-01-01-03", "speaker"]) == ("sad", "S03")
+    assert "upper-case emotion letter read as lower case: 04Sad/S4-04-01-01-03.wav" in raw.attrs["notes"]
+    assert table["duration_s"].round(3).eq(2.0).all()
+
+
+def test_ased_gender_is_each_speakers_majority_and_the_outvoted_file_is_named(tmp_path):
+    table = ased.read(ased_tree(tmp_path / "ASED_V1"))
+    assert table.groupby("speaker")["gender"].agg(set).to_dict() == {
+        f"S{s:02d}": {"F" if s % 2 else "M"} for s in range(1, 11)}  # S09's 03Happy file says 02, the other four 01
+    assert ("speaker S09 read as F (4 of 5 files); the gender field of 03Happy/h3-03-01-02-09.wav disagrees and is outvoted"
+            in table.attrs["notes"])
+
+
+def test_ased_derived_labels_and_folds_through_the_cli(isolated, runner, tmp_path):
+    result = invoke(runner, "prepare", "ased", "--root", str(ased_tree(tmp_path / "ASED_V1")))
+    assert result.exit_code == 0, result.output
+    assert "prepared ased: 50 utterances, 10 speakers, modalities audio" in result.stdout
+    assert "privbench: note: upper-case emotion letter read as lower case: 04Sad/S4-04-01-01-03.wav" in result.stderr
+    assert "privbench: note: speaker S09 read as F (4 of 5 files)" in result.stderr
+    from privbench.data.corpora.store import load_corpus
+
+    table = load_corpus("ased", get_protocol()).table.set_index("utterance_id")
+    # neutral mid/mid, fearful high/low, happy high/high, sad low/low, angry high/low
+    expected = {1: (1, 1), 2: (2, 0), 3: (2, 2), 4: (0, 0), 5: (2, 0)}
+    for emotion, pair in expected.items():
+        assert tuple(table.loc[Path(ased_clip(emotion, 2)).stem, ["activation_class", "valence_class"]]) == pair
+    assert table.loc[table["speaker"] == "S09", "gender"].eq("F").all()
+    # five folds of one woman and one man each, S09 counted as a woman
+    assert table.groupby("fold")["gender"].apply(lambda g: "".join(sorted(g.unique()))).tolist() == ["FM"] * 5
+    assert table.groupby("fold")["speaker"].nunique().tolist() == [2] * 5
+
+
+def _one_error_line(runner, root) -> str:
+    result = invoke(runner, "prepare", "ased", "--root", str(root))
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_ased_lfs_pointer_is_one_line(isolated, runner, tmp_path):
+    root = ased_tree(tmp_path / "ASED_V1", lfs_pointer=True)
+    assert _one_error_line(runner, root) == (f"privbench: error: {root / ased_clip(1, 1)} is a Git LFS pointer, not audio: "
+                                             "run git lfs pull in the corpus' repository")
+
+
+def test_ased_root_without_clips_is_one_line(isolated, runner, tmp_path):
+    root = ased_tree(tmp_path / "ASED_V1")
+    for wav in root.rglob("*.wav"):
+        wav.unlink()  # what is left: README.md, .gitattributes and empty emotion folders
+    assert _one_error_line(runner, root) == (
+        f"privbench: error: no ASED clips (01Neutral..05Angry/xn-yy-aa-gg-bb.wav, searched recursively) under {root}: "
+        "is this the ASED_V1 repository folder?")
+
+
+def test_ased_clip_in_another_emotions_folder_is_one_line(isolated, runner, tmp_path):
+    root = ased_tree(tmp_path / "ASED_V1")
+    moved = root / "04Sad" / "a5-05-01-02-04.wav"
+    (root / ased_clip(5, 4)).rename(moved)
+    assert _one_error_line(runner, root) == (f"privbench: error: {moved}: the name says angry but the file is in 04Sad: "
+                                             "check the copy against benchmark/reference/ased.sha256")
+    (root / "extra").mkdir()
+    moved.rename(root / "extra" / moved.name)
+    assert invoke(runner, "prepare", "ased", "--root", str(root)).exit_code == 0  # outside the five folders, the name decides
+
+
+def test_ased_letter_with_the_wrong_number_or_a_clip_found_twice_is_refused(tmp_path):
+    root = ased_tree(tmp_path / "ASED_V1")
+    (root / "extra").mkdir()
+    wrong = root / "extra" / "n3-01-01-01-01.wav"
+    (root / ased_clip(1, 1)).rename(wrong)
+    with pytest.raises(CorpusError, match=rf"^{wrong}: emotion letter n \(neutral\) goes with number 1, not 3: check the copy"):
+        ased.read(root)
+    wrong.rename(root / ased_clip(1, 1))
+    twice = root / "copy" / "05Angry" / "a5-05-01-02-04.wav"
+    twice.parent.mkdir(parents=True)
+    twice.write_bytes((root / ased_clip(5, 4)).read_bytes())
+    with pytest.raises(CorpusError, match=rf"^{root / ased_clip(5, 4)} and {twice} are the same clip: keep one copy"):
+        ased.read(root)
+
+
+def test_ased_speaker_whose_files_tie_on_gender_is_one_line(isolated, runner, tmp_path):
+    root = ased_tree(tmp_path / "ASED_V1")
+    for emotion in (1, 2):
+        (root / ased_clip(emotion, 1)).rename(root / ased_clip(emotion, 1, "02"))
+    (root / ased_clip(3, 1)).unlink()
+    assert _one_error_line(runner, root) == (
+        f"privbench: error: speaker S01 under {root}: 2 files say F and 2 say M, so privbench cannot tell the speaker's "
+        "gender: check the copy against benchmark/reference/ased.sha256")
+
+
 # ---------------------------------------------------------------- every corpus through the CLI
 
 EXPECTED_PREPARED = {"iemocap": (10, 10), "msp-improv": (20, 10), "msp-podcast": (20, 10), "muse": (20, 10),
-                     "crema-d": (60, 10), "ravdess": (40, 10)}  # utterances after the protocol's filter, speakers
+                     "crema-d": (60, 10), "ravdess": (40, 10), "ased": (50, 10)}  # utterances after the protocol's filter, speakers
 
 
 @pytest.mark.parametrize("corpus", sorted(RELEASE_TREES))

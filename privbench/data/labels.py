@@ -24,7 +24,7 @@ def scale_bounds(rules: CorpusRules, ratings: pd.Series) -> tuple[float, float]:
 def bin_ratings(ratings: pd.Series | np.ndarray, edges: tuple[float, float]) -> np.ndarray:
     """0 for ratings <= edges[0], 1 for edges[0] < r <= edges[1], 2 above.
 
-    Closed on the right, as PROTOCOL.md writes the bins: [min, e0], (e0, e1], (e1, max].
+    Closed on the right, as docs/protocol.md writes the bins: [min, e0], (e0, e1], (e1, max].
     """
     values = np.asarray(ratings, dtype=np.float64)
     # searchsorted(side="left") counts the edges strictly below each value.

@@ -1,4 +1,4 @@
-"""The submission interface of ARCHITECTURE.md: what an encoder gets and what it must give back.
+"""The submission interface (docs/submitting.md): what an encoder gets and what it must give back.
 
 An encoder sees features only through these types. Training data comes as a
 `LabelledSet` (features with emotion, gender and speaker labels); everything
@@ -290,6 +290,8 @@ class FitReport:
       None for an encoder that makes no such claim.
     - `history`: one dict per epoch (losses, validation metrics), for the record.
     - `validation`: the kept epoch's validation metrics (at least "emotion_uar" if known).
+    - `chance_check`: who decided `chance_reached`: "privbench" when privbench's recipe
+      (`train_network`) made this report, else "self_reported" (the record says so).
     """
 
     epochs: int
@@ -297,6 +299,7 @@ class FitReport:
     chance_reached: bool | None = None
     history: list[dict[str, float]] = field(default_factory=list)
     validation: dict[str, float] = field(default_factory=dict)
+    chance_check: str = "self_reported"
 
 
 class Encoder(abc.ABC):

@@ -1,4 +1,4 @@
-"""PROTOCOL.md section 5's training recipe for any multi-head network.
+"""docs/protocol.md section 5's training recipe for any multi-head network.
 
 A network maps a batch to logits per head: always "emotion", plus any
 adversary heads (their gradient already reversed inside the network). Each
@@ -34,7 +34,7 @@ from torch import nn
 from privbench.encoders.blocks import batch_tensors
 from privbench.errors import ProtocolError
 from privbench.encoders.interface import EncoderSpec, FitReport, LabelledSet
-from privbench.scoring.metrics import chance_distance, class_weighting, uar
+from privbench.measures import chance_distance, class_weighting, uar
 
 
 def class_weights(labels: np.ndarray, classes: int, weighting: str = "inverse_frequency_mean_one") -> torch.Tensor:
@@ -143,7 +143,8 @@ def train_network(network: nn.Module, heads: Mapping[str, Head], forward: Callab
     network.eval()
     chosen = history[keep]
     return FitReport(epochs=len(history), best_epoch=keep + 1, chance_reached=chance_reached, history=history,
-                     validation={key[len("valid_"):]: value for key, value in chosen.items() if key.startswith("valid_")})
+                     validation={key[len("valid_"):]: value for key, value in chosen.items() if key.startswith("valid_")},
+                     chance_check="privbench")
 
 
 def _labels(labelled, head: Head, device: torch.device) -> torch.Tensor:

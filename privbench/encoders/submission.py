@@ -1,10 +1,12 @@
 """Submission folders: `submission.toml` checked, code imported by path, contents hashed.
 
-A submission is a folder holding `submission.toml` and its Python code. The
-entry module is imported as part of a package private to privbench
-(`privbench_submissions.<name>`), so modules of the folder may import each
-other relatively (`from .layers import Block`) and nothing is added to
-`sys.path`. Its sha256 covers every file of the folder except caches
+A submission is a folder holding `submission.toml` and either Python code
+(`entry`: an `Encoder`, or a `FrozenEncoder` front end) or frozen
+representations made elsewhere (`representations = {corpus = "file.npz"}`:
+no code at all). The entry module is imported as part of a package private
+to privbench (`privbench_submissions.<name>`), so modules of the folder may
+import each other relatively (`from .layers import Block`) and nothing is
+added to `sys.path`. Its sha256 covers every file of the folder except caches
 (`__pycache__`, `*.pyc`), hidden files, and what git ignores there.
 """
 
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from privbench.errors import SubmissionError
+from privbench.encoders.frozen import FrozenEncoder
 from privbench.encoders.interface import DEFAULT_INPUTS, INPUTS, STREAMS, Encoder
 from privbench.protocol import ModelConfig, ModelGrid, Protocol
 
@@ -29,8 +32,11 @@ MANIFEST = "submission.toml"
 NAME_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 ENTRY_PATTERN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*):([A-Za-z_][A-Za-z0-9_]*)")
 FROM_PROTOCOL = {"from": "protocol"}
-REQUIRED = ("name", "display_name", "authors", "description", "entry", "modalities")
+REQUIRED = ("name", "display_name", "authors", "description", "modalities")
+CODE = ("entry",)  # one of these two: code, or representations made elsewhere
+FROZEN = ("representations",)
 OPTIONAL = ("url", "config", "search", "inputs")
+KINDS = ("encoder", "front end", "representations")  # learns h / a frozen front end / frozen h submitted as files
 
 
 @dataclass(frozen=True)
@@ -42,23 +48,42 @@ class Submission:
     display_name: str
     authors: tuple[str, ...]
     description: str
-    entry: str
+    entry: str  # "" for frozen representations
     modalities: tuple[str, ...]  # streams it can take: "audio", "text"
     config: dict[str, Any]  # the default configuration
     search: dict[str, list[Any]] = field(default_factory=dict)  # key -> values, for budgets that search
     url: str | None = None
     sha256: str = ""
     inputs: tuple[str, ...] = DEFAULT_INPUTS  # what its batches carry: "filterbank", "text", "waveform"
+    representations: dict[str, str] = field(default_factory=dict)  # corpus -> .npz inside the folder (frozen h)
 
     def setups(self) -> tuple[str, ...]:
-        """The modalities (setups) its streams allow: each stream alone, and multimodal with both."""
+        """The modalities (setups) its streams allow: each stream alone, and multimodal with both. Frozen
+        representations are one h per utterance: their one setup is the streams it was computed from."""
         found = tuple(m for m in STREAMS if m in self.modalities)
+        if self.representations:
+            return (found[0] if len(found) == 1 else "multimodal",)
         return found + (("multimodal",) if len(found) == len(STREAMS) else ())
 
-    def metadata(self) -> dict[str, Any]:
-        return {"name": self.name, "display_name": self.display_name, "authors": list(self.authors),
+    @property
+    def frozen_representations(self) -> bool:
+        return bool(self.representations)
+
+    def representation_file(self, corpus: str) -> Path:
+        """The file of frozen representations for `corpus`, or one line saying the submission has none."""
+        if corpus not in self.representations:
+            known = ", ".join(sorted(self.representations))
+            raise SubmissionError(f"{self.folder / MANIFEST}: representations has no file for corpus {corpus!r} "
+                                  f"(it has {known}): add {corpus} = \"{corpus}.npz\" or drop --corpus {corpus}")
+        return self.folder / self.representations[corpus]
+
+    def metadata(self, kind: str = "encoder") -> dict[str, Any]:
+        data = {"name": self.name, "display_name": self.display_name, "authors": list(self.authors),
                 "description": self.description, "url": self.url, "entry": self.entry,
-                "modalities": list(self.modalities), "inputs": list(self.inputs), "sha256": self.sha256}
+                "modalities": list(self.modalities), "inputs": list(self.inputs), "sha256": self.sha256, "kind": kind}
+        if self.representations:
+            data["representations"] = dict(self.representations)
+        return data
 
 
 def _model_config(config: ModelConfig | ModelGrid) -> dict[str, Any]:
@@ -98,13 +123,16 @@ def read_submission(folder: Path, protocol: Protocol) -> Submission:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise _fail(path, f"not valid TOML ({error})") from None
 
-    unknown = sorted(set(document) - set(REQUIRED) - set(OPTIONAL))
+    unknown = sorted(set(document) - set(REQUIRED) - set(CODE) - set(FROZEN) - set(OPTIONAL))
     if unknown:
-        raise _fail(path, f"unknown field {unknown[0]!r}; the fields are {', '.join(REQUIRED + OPTIONAL)}")
+        raise _fail(path, f"unknown field {unknown[0]!r}; the fields are {', '.join(REQUIRED + CODE + FROZEN + OPTIONAL)}")
     missing = [key for key in REQUIRED if key not in document]
     if missing:
         raise _fail(path, f"missing field {missing[0]!r}")
-    for key in ("name", "display_name", "description", "entry"):
+    if ("entry" in document) == ("representations" in document):
+        raise _fail(path, "give either entry (an encoder's module:Class) or representations (corpus = \"file.npz\"), "
+                          "not " + ("both" if "entry" in document else "neither"))
+    for key in ("name", "display_name", "description", *(k for k in CODE if k in document)):
         if not isinstance(document[key], str) or not document[key].strip():
             raise _fail(path, f"{key} must be a non-empty string")
     if not NAME_PATTERN.fullmatch(document["name"]):
@@ -125,20 +153,37 @@ def read_submission(folder: Path, protocol: Protocol) -> Submission:
         raise _fail(path, 'modalities include "audio": inputs must include "filterbank" or "waveform"')
     if "text" in modalities and "text" not in inputs:
         raise _fail(path, 'modalities include "text": inputs must include "text"')
-    match = ENTRY_PATTERN.fullmatch(document["entry"])
-    if not match:
-        raise _fail(path, f"entry {document['entry']!r} must be module:Class, for example encoder:MyEncoder")
-    module_file = folder / (match.group(1).replace(".", "/") + ".py")
-    if not module_file.is_file():
-        raise _fail(path, f"entry {document['entry']!r} names {module_file.name}, which is not in {folder}")
+    representations = _representations(document.get("representations"), folder, path)
+    if "entry" in document:
+        match = ENTRY_PATTERN.fullmatch(document["entry"])
+        if not match:
+            raise _fail(path, f"entry {document['entry']!r} must be module:Class, for example encoder:MyEncoder")
+        module_file = folder / (match.group(1).replace(".", "/") + ".py")
+        if not module_file.is_file():
+            raise _fail(path, f"entry {document['entry']!r} names {module_file.name}, which is not in {folder}")
 
     return Submission(
         folder=folder, name=document["name"], display_name=document["display_name"].strip(), authors=tuple(authors),
-        description=document["description"].strip(), entry=document["entry"], modalities=tuple(dict.fromkeys(modalities)),
-        config=_table(document, "config", path, protocol, lists=False),
+        description=document["description"].strip(), entry=document.get("entry", ""),
+        modalities=tuple(dict.fromkeys(modalities)), config=_table(document, "config", path, protocol, lists=False),
         search=_table(document, "search", path, protocol, lists=True), url=url, sha256=folder_sha256(folder),
-        inputs=tuple(dict.fromkeys(inputs)),
+        inputs=tuple(dict.fromkeys(inputs)), representations=representations,
     )
+
+
+def _representations(value: Any, folder: Path, path: Path) -> dict[str, str]:
+    """`representations = {corpus = "file.npz"}`: each a file inside the folder (checked when evaluated)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not value:
+        raise _fail(path, 'representations must be a table of corpus = "file.npz", e.g. { synthetic = "synthetic.npz" }')
+    for corpus, file in value.items():
+        if not isinstance(file, str) or not file.endswith(".npz"):
+            raise _fail(path, f"representations.{corpus} must name an .npz file inside the folder, not {file!r}")
+        resolved = (folder / file).resolve()
+        if folder not in resolved.parents:
+            raise _fail(path, f"representations.{corpus} = {file!r} points outside the submission's folder")
+    return dict(value)
 
 
 def _git_ignored(folder: Path, files: list[Path]) -> set[Path]:
@@ -175,8 +220,11 @@ def folder_sha256(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def load_encoder_class(submission: Submission) -> type[Encoder]:
-    """Import the entry class by path, inside a package private to this submission."""
+def load_encoder_class(submission: Submission) -> type[Encoder] | type[FrozenEncoder]:
+    """Import the entry class by path, inside a package private to this submission: an `Encoder`
+    or a `FrozenEncoder` (a front end)."""
+    if submission.frozen_representations:
+        raise SubmissionError(f"{submission.folder / MANIFEST}: frozen representations have no entry class")
     module_name, class_name = submission.entry.split(":")
     package = f"privbench_submissions.{submission.name.replace('-', '_')}_{submission.sha256[:12]}"
     if "privbench_submissions" not in sys.modules:
@@ -195,6 +243,15 @@ def load_encoder_class(submission: Submission) -> type[Encoder]:
     cls = getattr(module, class_name, None)
     if cls is None:
         raise SubmissionError(f"{submission.folder / MANIFEST}: entry {submission.entry!r}: {module_name} has no {class_name}")
-    if not (isinstance(cls, type) and issubclass(cls, Encoder)):
-        raise SubmissionError(f"{submission.folder / MANIFEST}: entry {submission.entry!r} is not a subclass of privbench.Encoder")
+    if not (isinstance(cls, type) and issubclass(cls, (Encoder, FrozenEncoder))):
+        raise SubmissionError(f"{submission.folder / MANIFEST}: entry {submission.entry!r} is not a subclass of "
+                              "privbench.Encoder or privbench.FrozenEncoder")
     return cls
+
+
+def submission_kind(submission: Submission) -> str:
+    """"encoder" (learns h), "front end" (a FrozenEncoder: h computed once per corpus) or
+    "representations" (frozen h submitted as files)."""
+    if submission.frozen_representations:
+        return "representations"
+    return "front end" if issubclass(load_encoder_class(submission), FrozenEncoder) else "encoder"

@@ -1,6 +1,6 @@
 """The paper's seven questions (its section 5), answered from result records, in its order.
 
-PROTOCOL.md section 7a gives each question the hypothesis privbench tests.
+docs/protocol.md section 7a gives each question the hypothesis privbench tests.
 Every question is tested per setup (corpus, task and, where it applies,
 modality); a setup's outcome is
 
@@ -16,7 +16,7 @@ A question's verdict over its setups: supported when at least half of the
 tested setups support it and none contradicts it; contradicted when at least
 half contradict it and none supports it; inconclusive otherwise; "not tested"
 when no setup has the records and rotations it needs. Comparisons use the
-ranked values (an inverted attack counts as chance, PROTOCOL.md section 6).
+ranked values (an inverted attack counts as chance, docs/protocol.md section 6).
 
 Checks that are not the paper's hypotheses (for example "general leaks gender
 above chance") are numbered X1, X2, ... in their own list.
@@ -409,7 +409,7 @@ def findings_markdown(questions: Sequence[Finding], extra: Sequence[Finding], al
         lines += [note, ""]
     lines += ["| question | verdict |", "|---|---|"]
     lines += [f"| {f.id}: {f.question} | {f.verdict} |" for f in questions]
-    lines += ["", "Computed from the result records by `privbench/results/findings.py` (PROTOCOL.md section 7a). Per setup, a test "
+    lines += ["", "Computed from the result records by `privbench/results/findings.py` (docs/protocol.md section 7a). Per setup, a test "
               "supports the hypothesis when its effect is significant after Benjamini-Hochberg over the question's tests "
               f"(adjusted p < {alpha:g}), or, for the equivalence questions (Q3, Q4's utility, Q5), when the confidence interval "
               "falls on the hypothesis' side of the margin; it contradicts it when the effect or interval goes the other "

@@ -3,7 +3,7 @@
 Records are grouped by protocol (version and sha256), budget, corpus, task and
 modality; only records of one group are ever ranked together. Per group, with
 stats.compare (paired t-tests over rotations, Benjamini-Hochberg over the
-group's table, PROTOCOL.md section 7): marks against the reference model
+group's table, docs/protocol.md section 7): marks against the reference model
 (`general`), and a best value shown in bold only when it is significantly
 better than every other row's (with five rotations most differences are not
 significant, and the page says so). Rankings, best values and the Pareto front

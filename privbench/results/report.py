@@ -1,6 +1,6 @@
 """The terminal summary of an evaluation: one row per corpus x modality x task, marked against the reference.
 
-Marks follow PROTOCOL.md section 7 (stats.compare): "+" when the model is
+Marks follow docs/protocol.md section 7 (stats.compare): "+" when the model is
 significantly better than the reference model (`general`) on that metric,
 "-" when significantly worse; "†k" flags an attack inverted in k rotations
 (counted as chance in the comparison).

@@ -1,10 +1,24 @@
-"""`privbench evaluate`: plan the jobs, run what is not finished, select, aggregate, write records.
+"""`privbench evaluate`: plan the jobs, run what is not finished, select, score, aggregate, write records.
 
-Two phases per evaluation: the main jobs of every setup (configuration x
-rotation x seed), then, with the configuration selected per rotation, the
-membership jobs. Finished jobs are read from the cache, so an interrupted
-evaluation resumes; a failed job is reported and its setup gets no record,
-while every other setup's record is written.
+The flow of one evaluation (docs/design.md): the fast checks (corpora,
+modalities, the encoder built once per setup, frozen representations read and
+checked), then
+
+1. a frozen front end's representations of each corpus (once per corpus);
+2. the main training jobs of every setup (configuration x rotation x seed);
+3. selection per rotation, from the stored posteriors and fit reports; then
+   the membership training jobs with the selected configuration, and the score
+   step of the selected main jobs, together;
+4. the score step of the membership jobs;
+5. per setup: the metrics (seed averaging, MI-LR across the rotations' models)
+   and one result record.
+
+Every training job and score step is read from the store when it is there, so
+an interrupted evaluation resumes and a change to the scoring code re-scores
+without retraining; a failed task is reported and its setup gets no record,
+while every other setup's record is written. A record is a pure function of
+the stored artifacts (its times and environment are the training's), so
+re-creating it from the store gives the same bytes.
 """
 
 from __future__ import annotations
@@ -15,18 +29,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from privbench.scoring.aggregate import select, setup_metrics
 from privbench.data.corpora.store import Corpus, feature_store_folder, load_corpus
 from privbench.data.corpora.table import TASKS
-from privbench.errors import PrivbenchError, SetupRefused, SubmissionError
-from privbench.run.executor import Executor, JobOutcome
-from privbench.encoders.interface import EncoderSpec, batch_streams
-from privbench.run.jobs import JobSpec, read_job, write_job
-from privbench.run.plan import Setup, main_jobs, membership_jobs
 from privbench.data.prepare import ensure_waveforms, needs_generating
+from privbench.encoders.emotion_head import front_end_spec
+from privbench.encoders.frozen import FrozenEncoder
+from privbench.encoders.interface import EncoderSpec, batch_streams
+from privbench.encoders.submission import Submission, load_encoder_class, read_submission, submission_kind
+from privbench.errors import PrivbenchError, SetupRefused, SubmissionError
+from privbench.paths import code_sha256
 from privbench.protocol import Protocol
 from privbench.records import build_record, write_record
-from privbench.encoders.submission import Submission, load_encoder_class, read_submission
+from privbench.run.executor import Executor, JobOutcome, Task
+from privbench.run.jobs import JobSpec, read_job, write_job
+from privbench.run.plan import Setup, main_jobs, membership_jobs, score_spec
+from privbench.run.represent import (RepresentSpec, read_representation, submitted_key, submitted_representations,
+                                     write_representation)
+from privbench.run.score_jobs import ScoreSpec, read_score, write_score
+from privbench.scoring.aggregate import select, setup_metrics
 
 
 @dataclass
@@ -51,7 +71,7 @@ class Progress:
     phase: Callable[[str, int, int], None] = lambda name, total, cached: None
     job_done: Callable[[JobOutcome], None] = lambda outcome: None
     note: Callable[[str], None] = lambda text: None
-    job_cached: Callable[[JobSpec, dict[str, Any]], None] = lambda spec, record: None
+    job_cached: Callable[[Task, Any], None] = lambda spec, record: None
 
 
 @dataclass
@@ -81,14 +101,46 @@ class NotGenerated:
         return ()
 
 
+def _construct(submission: Submission, cls, modality: str, request: Request, protocol: Protocol) -> None:
+    """Build the encoder (or front end) once for a setup: a refusal or a crash is said before any training."""
+    spec = EncoderSpec(modality, request.tasks[0], 1, dict(submission.config), request.device, 0, 1, protocol.training,
+                       inputs=submission.inputs)
+    try:
+        cls(front_end_spec(spec)) if issubclass(cls, FrozenEncoder) else cls(spec)
+    except SetupRefused:
+        raise
+    except PrivbenchError:
+        raise
+    except Exception as error:
+        raise SubmissionError(f"{submission.folder}: constructing {submission.entry} for {modality} raised "
+                              f"{type(error).__name__}: {error}; run privbench check on it") from None
+
+
+def representation_key(submission: Submission, corpus, modality: str, protocol: Protocol, device: str,
+                       planning: bool) -> tuple[str, RepresentSpec | None]:
+    """The shared h of a setup ("" for an encoder that learns h) and, for a front end, the task that makes it.
+    Frozen representations are read and checked here, before any training (not when only planning)."""
+    if submission.frozen_representations:
+        path = submission.representation_file(corpus.name)
+        if planning or not isinstance(corpus, Corpus):
+            return submitted_key(path, corpus), None
+        return submitted_representations(path, corpus, submission.sha256).key, None
+    if not issubclass(load_encoder_class(submission), FrozenEncoder):
+        return "", None
+    spec = RepresentSpec(str(submission.folder), submission.sha256, protocol.sections_sha256(("features",)), corpus.name,
+                         corpus.content_sha256, modality, code_sha256("represent"), device)
+    return spec.key, spec
+
+
 def _setups(request: Request, submission: Submission, protocol: Protocol, notes: Callable[[str], None],
-            planning: bool = False) -> list[tuple[Setup, Corpus]]:
-    """Check the request against the corpora and the encoder ("fast checks"), and list the setups.
+            planning: bool = False) -> list[tuple[Setup, Corpus, RepresentSpec | None]]:
+    """Check the request against the corpora and the encoder ("fast checks"), and list the setups with their
+    corpus and, for a frozen front end, the task that makes their h.
     `planning`: a synthetic corpus not generated yet is planned from the protocol instead of refused."""
     for task in request.tasks:
         if task not in TASKS:
             raise PrivbenchError(f"unknown task {task!r}: choose {' or '.join(TASKS)}")
-    cls = load_encoder_class(submission)
+    cls = None if submission.frozen_representations else load_encoder_class(submission)
     setups = []
     for name in request.corpora:
         corpus = (NotGenerated.from_protocol(name, protocol) if planning and needs_generating(name, protocol)
@@ -104,82 +156,108 @@ def _setups(request: Request, submission: Submission, protocol: Protocol, notes:
             for stream in corpus.missing_streams():
                 notes(f"{name} has no {stream} features (prepare it again with --word2vec FILE): its {stream} setups are skipped")
         for modality in modalities:
-            for stream in batch_streams(modality, submission.inputs) if isinstance(corpus, Corpus) else ():
-                if stream == "waveform" and not planning:
-                    ensure_waveforms(corpus, protocol, notes)  # cached once, when a submission first asks
-                feature_store_folder(corpus, stream)  # one line and exit 1 when a stream is missing
-            spec = EncoderSpec(modality, request.tasks[0], 1, dict(submission.config), request.device, 0, 1, protocol.training,
-                               inputs=submission.inputs)
-            try:
-                cls(spec)
-            except SetupRefused as refusal:
-                if request.modalities:
-                    raise SetupRefused(f"{submission.name} refuses {modality}: {refusal}") from None
-                notes(f"{submission.name} skips {name}/{modality}: {refusal}")
-                continue
-            except Exception as error:
-                raise SubmissionError(f"{submission.folder}: constructing {submission.entry} for {modality} raised "
-                                      f"{type(error).__name__}: {error}; run privbench check on it") from None
-            setups += [(Setup(name, corpus.content_sha256, corpus.split_sha256, modality, task), corpus) for task in request.tasks]
+            if cls is not None:
+                for stream in batch_streams(modality, submission.inputs) if isinstance(corpus, Corpus) else ():
+                    if stream == "waveform" and not planning:
+                        ensure_waveforms(corpus, protocol, notes)  # cached once, when a submission first asks
+                    feature_store_folder(corpus, stream)  # one line and exit 1 when a stream is missing
+                try:
+                    _construct(submission, cls, modality, request, protocol)
+                except SetupRefused as refusal:
+                    if request.modalities:
+                        raise SetupRefused(f"{submission.name} refuses {modality}: {refusal}") from None
+                    notes(f"{submission.name} skips {name}/{modality}: {refusal}")
+                    continue
+            shared, making = representation_key(submission, corpus, modality, protocol, request.device, planning)
+            setups += [(Setup(name, corpus.content_sha256, corpus.split_sha256, modality, task, shared), corpus, making)
+                       for task in request.tasks]
     if not setups:
         raise PrivbenchError(f"nothing to evaluate: {submission.name} and corpora {', '.join(request.corpora)} share no modality")
     return setups
 
 
-def _run(jobs: list[JobSpec], executor: Executor, progress: Progress, phase: str,
-         failures: list[str]) -> dict[str, dict[str, Any]]:
-    """Records of every job (finished ones from the cache), keyed by job key."""
-    records, todo = {}, []
-    for spec in jobs:
-        record = read_job(spec)
-        if record is None:
+def _reader(task: Task):
+    if isinstance(task, JobSpec):
+        return read_job
+    if isinstance(task, ScoreSpec):
+        return read_score
+    return read_representation
+
+
+def _writer(task: Task):
+    if isinstance(task, JobSpec):
+        return write_job
+    if isinstance(task, ScoreSpec):
+        return write_score
+    return write_representation
+
+
+def _run(tasks: list[Task], executor: Executor, progress: Progress, phase: str, failures: list[str]) -> dict[str, Any]:
+    """The artifact of every task (finished ones from the store), keyed by task key."""
+    done, todo = {}, []
+    for spec in {task.key: task for task in tasks}.values():  # a task two setups share (a front end's h) runs once
+        artifact = _reader(spec)(spec)
+        if artifact is None:
             todo.append(spec)
         else:
-            records[spec.key] = record
-            progress.job_cached(spec, record)
-    progress.phase(phase, len(jobs), len(records))
+            done[spec.key] = artifact
+            progress.job_cached(spec, artifact)
+    if tasks:
+        progress.phase(phase, len(tasks), len(done))
 
     def finished(outcome: JobOutcome) -> None:
         if outcome.result is not None:
-            records[outcome.spec.key] = write_job(outcome.spec, outcome.result)
+            done[outcome.spec.key] = _writer(outcome.spec)(outcome.spec, outcome.result)
         else:
-            failures.append(f"job failed: {outcome.spec.describe()}: {outcome.error}")
+            failures.append(f"{'job' if isinstance(outcome.spec, JobSpec) else 'task'} failed: {outcome.spec.describe()}: "
+                            f"{outcome.error}")
         progress.job_done(outcome)
 
     executor.run(todo, finished)
-    return records
+    return done
 
 
 @dataclass(frozen=True)
 class Checked:
-    """A request that passed the fast checks: the submission and its setups."""
+    """A request that passed the fast checks: the submission, its kind and its setups (with their
+    corpus and, for a frozen front end, the task that makes their h)."""
 
     submission: Submission
-    setups: list[tuple[Setup, Corpus]]
+    setups: list[tuple[Setup, Corpus, RepresentSpec | None]]
+    kind: str = "encoder"
 
 
 def check_request(request: Request, protocol: Protocol, note: Callable[[str], None] = lambda text: None,
                   planning: bool = False) -> Checked:
-    """Everything that can be refused before a job runs: budget, submission, corpora, modalities."""
+    """Everything that can be refused before a job runs: budget, submission, corpora, modalities,
+    and frozen representations' files."""
     protocol.budget(request.budget)
     submission = read_submission(request.encoder_dir, protocol)
     if request.variant_name:
         submission = dataclasses.replace(submission, name=request.variant_name, search={},
                                          display_name=f"{submission.display_name} ({', '.join(f'{k} {v}' for k, v in request.variant_config.items())})",
                                          config={**submission.config, **request.variant_config})
-    return Checked(submission, _setups(request, submission, protocol, note, planning))
+    setups = _setups(request, submission, protocol, note, planning)
+    return Checked(submission, setups, submission_kind(submission))
 
 
-def planned_jobs(checked: Checked, request: Request, protocol: Protocol) -> list[JobSpec]:
-    """Every job the request will run: the main jobs, and the membership jobs with the default
-    configuration standing in for the one selection will choose (the same count)."""
+def _representing(checked: Checked) -> list[RepresentSpec]:
+    return list({making.key: making for _, _, making in checked.setups if making is not None}.values())
+
+
+def planned_jobs(checked: Checked, request: Request, protocol: Protocol) -> list[Task]:
+    """Every task the request will run: a front end's representations, the main jobs, the membership
+    jobs and the score steps, with the default configuration standing in for the one selection will
+    choose (the same count)."""
     budget = protocol.budget(request.budget)
-    jobs = []
-    for setup, _ in checked.setups:
-        jobs += main_jobs(checked.submission, setup, budget, protocol, request.device)
+    tasks: list[Task] = list(_representing(checked))
+    for setup, _, _ in checked.setups:
+        main = main_jobs(checked.submission, setup, budget, protocol, request.device)
         default = {rotation: dict(checked.submission.config) for rotation in range(budget.rotations)}
-        jobs += membership_jobs(checked.submission, setup, budget, protocol, request.device, default)
-    return jobs
+        membership = membership_jobs(checked.submission, setup, budget, protocol, request.device, default)
+        scored = [job for job in main if job.config == main[0].config] + membership
+        tasks += main + membership + [score_spec(job, protocol) for job in scored]
+    return tasks
 
 
 def evaluate(request: Request, protocol: Protocol, executor: Executor, progress: Progress | None = None,
@@ -187,45 +265,77 @@ def evaluate(request: Request, protocol: Protocol, executor: Executor, progress:
     progress = progress or Progress()
     budget = protocol.budget(request.budget)
     checked = checked or check_request(request, protocol, progress.note)
-    submission, setups = checked.submission, checked.setups
+    submission, setups = checked.submission, [(setup, corpus) for setup, corpus, _ in checked.setups]
     evaluation = Evaluation(submission)
 
-    planned = {setup: main_jobs(submission, setup, budget, protocol, request.device) for setup, _ in setups}
-    done = _run([job for jobs in planned.values() for job in jobs], executor, progress, "training and attacks", evaluation.failures)
-    complete = {setup: [done[job.key] for job in jobs] for setup, jobs in planned.items() if all(job.key in done for job in jobs)}
+    representing = _representing(checked)
+    made = _run(representing, executor, progress, "representations", evaluation.failures)
+    ready = [(setup, corpus) for setup, corpus in setups if not setup.representation or setup.representation in made
+             or all(making.key != setup.representation for making in representing)]
 
-    membership_plan, selections = {}, {}
+    planned = {setup: main_jobs(submission, setup, budget, protocol, request.device) for setup, _ in ready}
+    done = _run([job for jobs in planned.values() for job in jobs], executor, progress, "training", evaluation.failures)
+    complete = {setup: [done[job.key] for job in jobs] for setup, jobs in planned.items() if all(job.key in done for job in jobs)}
+    corpora = {setup: corpus for setup, corpus in setups}
+
+    membership_plan, selections, scored_main = {}, {}, {}
     for setup, records in complete.items():
-        # Selected once per rotation here; the membership jobs and the record both use it.
-        selections[setup] = [select([r for r in records if r.rotation == rotation]) for rotation in range(budget.rotations)]
+        table = corpora[setup].table
+        # Selected once per rotation here; the membership jobs, the score steps and the record all use it.
+        selections[setup] = [select([r for r in records if r.rotation == rotation], table, setup.task, protocol)
+                             for rotation in range(budget.rotations)]
         chosen = {rotation: config for rotation, (config, _) in enumerate(selections[setup])}
         membership_plan[setup] = membership_jobs(submission, setup, budget, protocol, request.device, chosen)
-    done_mi = _run([job for jobs in membership_plan.values() for job in jobs], executor, progress, "membership", evaluation.failures)
+        scored_main[setup] = [score_spec(job, protocol) for job in planned[setup] if job.config == chosen[job.rotation]]
+    second = _run([job for jobs in membership_plan.values() for job in jobs]
+                  + [spec for specs in scored_main.values() for spec in specs], executor, progress,
+                  "membership training and scoring", evaluation.failures)
+    scored_membership = {setup: [score_spec(job, protocol) for job in jobs] for setup, jobs in membership_plan.items()
+                         if all(job.key in second for job in jobs)}
+    third = _run([spec for specs in scored_membership.values() for spec in specs], executor, progress, "membership scoring",
+                 evaluation.failures)
+    scores = {**second, **third}
 
-    corpora = {setup: corpus for setup, corpus in setups}
-    for setup, jobs in membership_plan.items():
-        if not all(job.key in done_mi for job in jobs):
+    for setup, specs in scored_membership.items():
+        if not all(spec.key in third for spec in specs) or not all(spec.key in second for spec in scored_main[setup]):
             continue
-        main, membership = complete[setup], [done_mi[job.key] for job in jobs]
-        corpus = corpora[setup]
-        summary = setup_metrics(corpus.table, setup.task, main, membership, selections[setup])
-        configs = summary["configs"]
-        record = build_record(
-            encoder={"name": submission.name, "sha256": submission.sha256, "display_name": submission.display_name},
-            protocol={"version": protocol.version, "sha256": protocol.sha256, "budget": request.budget},
-            corpus={"name": corpus.name, "content_sha256": corpus.content_sha256, "split_sha256": corpus.split_sha256},
-            modality=setup.modality, task=setup.task, metrics=summary["rotations"], seeds=budget.seeds,
-            inversion_margin=protocol.metrics.inversion_margin, chance_reached=summary["chance_reached"],
-            config=configs[0] if all(c == configs[0] for c in configs) else {"per_rotation": configs},
-            runtime_s=sum(r.seconds for r in main + membership), device=request.device,
-            extra={"submission": submission.metadata(), "synthetic": corpus.name == "synthetic",
-                   "jobs": {"main": len(main), "membership": len(membership)},
-                   "timings_s": {key: round(sum(r["timings"][key] for r in main + membership), 3)
-                                 for key in ("train_s", "embed_s", "attack_s")},
-                   "epochs": [r["epochs"] for r in main],
-                   "selection": {"chance_reached": summary["chance_reached_rotations"],
-                                 "gender_uar": summary["gender_uar_rotations"]}},
-        )
+        record = _record(request, protocol, budget, checked, setup, corpora[setup], complete[setup],
+                         [second[job.key] for job in membership_plan[setup]],
+                         {spec.job.key: scores[spec.key]["metrics"] for spec in scored_main[setup] + specs},
+                         selections[setup], made.get(setup.representation))
         evaluation.written.append(write_record(request.results, record))
         evaluation.records.append(record)
     return evaluation
+
+
+def _record(request: Request, protocol: Protocol, budget, checked: Checked, setup: Setup, corpus: Corpus, main: list,
+            membership: list, scores: dict[str, dict[str, Any]], selections, shared) -> dict[str, Any]:
+    """One setup's result record, from stored artifacts only (so re-creating it gives the same bytes)."""
+    submission = checked.submission
+    summary = setup_metrics(corpus.table, setup.task, main, scores, membership, scores, selections, protocol)
+    configs = summary["configs"]
+    kept = [r for r in main if r.config == configs[r.rotation]] + list(membership)
+    newest = max(kept, key=lambda r: r.created)
+    sources = {r.fit["chance_source"] for r in kept if r.fit["chance_reached"] is not None}
+    represent_s = (shared.meta.get("timings", {}).get("represent_s", 0.0) if shared is not None else 0.0)
+    timings = {key: round(sum(r.timings[key] for r in main + list(membership)), 3) for key in ("train_s", "embed_s")}
+    if represent_s:
+        timings["represent_s"] = round(represent_s, 3)
+    return build_record(
+        encoder={"name": submission.name, "sha256": submission.sha256, "display_name": submission.display_name},
+        protocol={"version": protocol.version, "sha256": protocol.sha256, "budget": request.budget},
+        corpus={"name": corpus.name, "content_sha256": corpus.content_sha256, "split_sha256": corpus.split_sha256},
+        modality=setup.modality, task=setup.task, metrics=summary["rotations"], pooled=summary["pooled"], seeds=budget.seeds,
+        inversion_margin=protocol.metrics.inversion_margin, chance_reached=summary["chance_reached"],
+        config=configs[0] if all(c == configs[0] for c in configs) else {"per_rotation": configs},
+        runtime_s=sum(timings.values()), environment=newest.environment, created=newest.created,
+        extra={"submission": submission.metadata(checked.kind), "synthetic": corpus.name == "synthetic",
+               "jobs": {"main": len(main), "membership": len(membership)}, "timings_s": timings,
+               "epochs": [r.fit["epochs"] for r in main],
+               "chance_reached_source": (None if summary["chance_reached"] is None
+                                         else "privbench" if sources == {"privbench"} else "self_reported"),
+               "selection": {"chance_reached": summary["chance_reached_rotations"],
+                             "gender_uar": summary["gender_uar_rotations"],
+                             "membership_lr_surface": summary["membership_lr_surface"]},
+               "stored": sorted(r.key for r in main + list(membership))},
+    )

@@ -1,9 +1,11 @@
-"""Executors run jobs and hand each outcome back to the driver, which writes it.
+"""Executors run tasks and hand each outcome back to the driver, which stores it.
 
-The interface is one method, `run(jobs, on_outcome)`; the local executor uses
-worker processes (spawned, each with its own torch thread count), or runs in
-this process when `workers` is 1. A job that raises becomes a failed outcome
-naming the job and the exception; the others go on.
+A task is a training job (`JobSpec`), a score step (`ScoreSpec`) or a frozen
+front end's representations of a corpus (`RepresentSpec`); `run_task` runs
+any of them. The interface is one method, `run(tasks, on_outcome)`; the local
+executor uses worker processes (spawned, each with its own torch thread
+count), or runs in this process when `workers` is 1. A task that raises
+becomes a failed outcome naming the task and the exception; the others go on.
 """
 
 from __future__ import annotations
@@ -18,14 +20,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from privbench.errors import PrivbenchError, describe_exception
-from privbench.run.jobs import JobSpec, run_job
+from privbench.run.jobs import JobSpec
+from privbench.run.train import run_job
+from privbench.run.represent import RepresentSpec, run_represent
+from privbench.run.score_jobs import ScoreSpec, run_score
+
+Task = JobSpec | ScoreSpec | RepresentSpec
 
 DEFAULT_THREADS_PER_JOB = 1  # the paper's small GRUs gain little from more threads; more jobs in parallel gain more
 
 
 @dataclass(frozen=True)
 class JobOutcome:
-    spec: JobSpec
+    spec: Task
     result: dict[str, Any] | None
     error: str | None = None
 
@@ -35,10 +42,18 @@ def describe_error(error: BaseException) -> str:
     return str(error) if isinstance(error, PrivbenchError) else describe_exception(error)
 
 
-def run_safely(spec: JobSpec) -> JobOutcome:
+def run_task(task: Task) -> dict[str, Any]:
+    if isinstance(task, JobSpec):
+        return run_job(task)
+    if isinstance(task, ScoreSpec):
+        return run_score(task)
+    return run_represent(task)
+
+
+def run_safely(spec: Task) -> JobOutcome:
     try:
-        return JobOutcome(spec, run_job(spec))
-    except Exception as error:  # a job's failure must not take the others down
+        return JobOutcome(spec, run_task(spec))
+    except Exception as error:  # a task's failure must not take the others down
         return JobOutcome(spec, None, describe_error(error))
 
 
@@ -62,8 +77,8 @@ def _init_worker(threads: int) -> None:
 
 class Executor(abc.ABC):
     @abc.abstractmethod
-    def run(self, jobs: Sequence[JobSpec], on_outcome: Callable[[JobOutcome], None]) -> None:
-        """Run every job; call `on_outcome` in the driver once per job, in completion order."""
+    def run(self, jobs: Sequence[Task], on_outcome: Callable[[JobOutcome], None]) -> None:
+        """Run every task; call `on_outcome` in the driver once per task, in completion order."""
 
     @property
     def workers(self) -> int:
@@ -83,7 +98,7 @@ class LocalExecutor(Executor):
     def workers(self) -> int:
         return self._workers
 
-    def run(self, jobs: Sequence[JobSpec], on_outcome: Callable[[JobOutcome], None]) -> None:
+    def run(self, jobs: Sequence[Task], on_outcome: Callable[[JobOutcome], None]) -> None:
         if not jobs:
             return
         if self.workers == 1:

@@ -1,8 +1,11 @@
-"""The job plan: which jobs a budget asks for (PROTOCOL.md sections 5 and 8).
+"""The job plan: which jobs a budget asks for (docs/protocol.md sections 5 and 8).
 
 A setup (corpus, modality, task) gets one main job per configuration x
 rotation x seed; after selection, one membership job per seed for each of the
 budget's membership rotations, with the configuration selected for that rotation.
+Each training job that an attack reads is then scored (`score_jobs`). A frozen
+front end's or frozen representations' jobs train the emotion head on the
+setup's shared h (`Setup.representation`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from privbench.run.jobs import JobSpec
+from privbench.run.jobs import TRAINING_SECTIONS, JobSpec
+from privbench.run.score_jobs import ScoreSpec
+from privbench.scoring.score import SCORING_SECTIONS
 from privbench.paths import code_sha256
 from privbench.protocol import Budget, Protocol
 from privbench.encoders.submission import Submission
@@ -26,6 +31,7 @@ class Setup:
     split_sha256: str  # jobs read the split, so it keys them too
     modality: str
     task: str
+    representation: str = ""  # the shared h's key, for a frozen front end or frozen representations
 
     def describe(self) -> str:
         return f"{self.corpus}/{self.modality}/{self.task}"
@@ -49,15 +55,22 @@ def configurations(submission: Submission, budget: Budget, draw_seed: int) -> li
 
 def _job(submission: Submission, setup: Setup, budget: Budget, protocol: Protocol, device: str, rotation: int, seed: int,
          config: dict[str, Any], kind: str) -> JobSpec:
-    return JobSpec(str(submission.folder), submission.sha256, protocol.sha256, setup.corpus, setup.corpus_sha256,
-                   setup.split_sha256, setup.modality, setup.task, rotation, seed, config, kind, budget.max_epochs,
-                   code_sha256(), device)
+    return JobSpec(str(submission.folder), submission.sha256, protocol.sections_sha256(TRAINING_SECTIONS), setup.corpus,
+                   setup.corpus_sha256, setup.split_sha256, setup.modality, setup.task, rotation, seed, config, kind,
+                   budget.max_epochs, code_sha256("train"), setup.representation, device)
+
+
+def score_spec(job: JobSpec, protocol: Protocol) -> ScoreSpec:
+    """The score step of a training job."""
+    return ScoreSpec(job, code_sha256("score"), protocol.sections_sha256(SCORING_SECTIONS))
 
 
 def main_jobs(submission: Submission, setup: Setup, budget: Budget, protocol: Protocol, device: str) -> list[JobSpec]:
+    # On a shared h only the protocol's fixed emotion head trains: there is nothing to search.
+    configs = ([dict(submission.config)] if setup.representation
+               else configurations(submission, budget, protocol.training.configuration_draw_seed))
     return [_job(submission, setup, budget, protocol, device, rotation, seed, config, "main")
-            for config in configurations(submission, budget, protocol.training.configuration_draw_seed)
-            for rotation in range(budget.rotations) for seed in range(budget.seeds)]
+            for config in configs for rotation in range(budget.rotations) for seed in range(budget.seeds)]
 
 
 def membership_jobs(submission: Submission, setup: Setup, budget: Budget, protocol: Protocol, device: str,

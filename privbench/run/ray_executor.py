@@ -16,13 +16,12 @@ import os
 from collections.abc import Callable, Sequence
 
 from privbench.errors import PrivbenchError
-from privbench.run.executor import Executor, JobOutcome, run_safely
-from privbench.run.jobs import JobSpec
+from privbench.run.executor import Executor, JobOutcome, Task, run_safely
 
 FORWARDED_ENVIRONMENT = ("PRIVBENCH_ROOT", "PRIVBENCH_CACHE")
 
 
-def _run_in_ray(spec: JobSpec, threads: int) -> JobOutcome:
+def _run_in_ray(spec: Task, threads: int) -> JobOutcome:
     from privbench.run.executor import _init_worker
 
     _init_worker(threads)  # the same thread count and CUDA determinism as a local worker
@@ -49,7 +48,7 @@ class RayExecutor(Executor):
         else:
             ray.init(num_cpus=self.local_cpus, **options)
 
-    def run(self, jobs: Sequence[JobSpec], on_outcome: Callable[[JobOutcome], None]) -> None:
+    def run(self, jobs: Sequence[Task], on_outcome: Callable[[JobOutcome], None]) -> None:
         if not jobs:
             return
         import ray

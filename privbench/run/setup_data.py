@@ -46,8 +46,9 @@ def _length_order(ids: Sequence[str], stores: Mapping[str, Any], stream: str) ->
     return np.argsort(lengths, kind="stable")
 
 
-def _collect(method, ids: Sequence[str], stores: Mapping[str, Any], streams: Sequence[str]) -> np.ndarray:
-    """Run `method` over length-sorted batches and return rows in the order of `ids`."""
+def collect(method, ids: Sequence[str], stores: Mapping[str, Any], streams: Sequence[str]) -> np.ndarray:
+    """Run `method` (embed, predict_proba, a front end's represent) over length-sorted batches and
+    return its rows in the order of `ids`."""
     if not len(ids):
         raise ValueError("no utterances to run the encoder on")
     order = _length_order(ids, stores, streams[0])
@@ -60,9 +61,9 @@ def _collect(method, ids: Sequence[str], stores: Mapping[str, Any], streams: Seq
 
 def embed_all(encoder: Encoder, ids: Sequence[str], stores: Mapping[str, Any], streams: Sequence[str]) -> np.ndarray:
     """h of every utterance in `ids`, [N, D] in that order."""
-    return _collect(encoder.embed, ids, stores, streams)
+    return collect(encoder.embed, ids, stores, streams)
 
 
 def predict_all(encoder: Encoder, ids: Sequence[str], stores: Mapping[str, Any], streams: Sequence[str]) -> np.ndarray:
     """Emotion probabilities of every utterance in `ids`, [N, classes] in that order."""
-    return _collect(encoder.predict_proba, ids, stores, streams)
+    return collect(encoder.predict_proba, ids, stores, streams)

@@ -1,4 +1,4 @@
-"""PROTOCOL.md section 6's attacks on frozen representations: L, P, P-worst and MI.
+"""docs/protocol.md section 6's attacks on frozen representations: L, P, P-worst and the paper's MI.
 
 Every attack is a function of representations (float arrays [N, D]) and
 labels; no encoder is involved, so each can be tested on constructed data.
@@ -13,8 +13,11 @@ Attacker families:
 Inputs are z-scored with the attacker's training data's statistics
 **[decided]**; mini-batches of `attacker.batch_size` **[decided]**; the k-NN
 attacker's candidate k and the families behind P-worst are protocol data too.
-`privacy_worst` is the privacy metric under the strongest family (the lowest
-P), so a representation cannot look private by defeating one attacker shape.
+`privacy_worst` is the privacy metric under the strongest family, so a
+representation cannot look private by defeating one attacker shape; the
+family is chosen per rotation on the attacker's own validation data
+(h(validation)), never on the scored data (protocol 3; version 2 took the
+lowest P on the scored data, an optimistic choice).
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ import torch
 from torch import nn
 
 from privbench.errors import ProtocolError
-from privbench.scoring.metrics import class_weighting, uar
+from privbench.measures import class_weighting, uar
 from privbench.protocol import Attacker, Membership
+from privbench.scoring.roc import roc_auc, tpr_at_fpr
 
 # protocol.toml's attacker.optimizer -> the optimiser of each attacker network.
 OPTIMISERS = {"adam": lambda parameters, settings: torch.optim.Adam(parameters, lr=settings.learning_rate)}
@@ -110,12 +114,20 @@ def train_attackers(shapes: list[tuple[int, int]], attack: Attack, settings: Att
     return outputs
 
 
-def _pick(probabilities: list[np.ndarray], attack: Attack) -> tuple[int, np.ndarray]:
-    """The member with the best validation UAR (first on ties) and its test probabilities."""
+@dataclass(frozen=True)
+class Picked:
+    """The selected attacker: its validation UAR and its class probabilities on the test rows."""
+
+    valid_uar: float
+    test_probabilities: np.ndarray
+
+
+def _pick(probabilities: list[np.ndarray], attack: Attack) -> Picked:
+    """The member with the best validation UAR (first on ties)."""
     n_valid = len(attack.valid_y)
     scores = [uar(attack.valid_y, p[:n_valid].argmax(axis=1)) for p in probabilities]
     best = int(np.argmax(scores))
-    return best, probabilities[best][n_valid:]
+    return Picked(scores[best], probabilities[best][n_valid:])
 
 
 def knn_probabilities(attack: Attack, neighbours: tuple[int, ...], classes: int = 2) -> np.ndarray:
@@ -128,19 +140,24 @@ def knn_probabilities(attack: Attack, neighbours: tuple[int, ...], classes: int 
     for k in neighbours:
         votes = attack.train_y[nearest[:, :min(k, len(train_x))]]
         candidates.append(np.stack([(votes == c).mean(axis=1) for c in range(classes)], axis=1))
-    return _pick(candidates, attack)[1]
+    return _pick(candidates, attack)
+
+
+def attack_family(family: str, attack: Attack, settings: Attacker, seed: int, classes: int = 2) -> Picked:
+    """One attacker family trained on the attack's train rows, its member chosen on validation."""
+    if family == "mlp":
+        shapes = [(layers, units) for layers in settings.hidden_layers for units in settings.hidden_units]
+        return _pick(train_attackers(shapes, attack, settings, seed, classes), attack)
+    if family == "logistic":
+        return _pick(train_attackers([(0, 0)], attack, settings, seed, classes), attack)
+    if family == "knn":
+        return knn_probabilities(attack, settings.knn_neighbours, classes)
+    raise ProtocolError(f"protocol.toml: attacker.families names {family!r}; the families are mlp, logistic, knn")
 
 
 def attack_probabilities(family: str, attack: Attack, settings: Attacker, seed: int, classes: int = 2) -> np.ndarray:
     """The selected attacker's class probabilities on the attack's test rows."""
-    if family == "mlp":
-        shapes = [(layers, units) for layers in settings.hidden_layers for units in settings.hidden_units]
-        return _pick(train_attackers(shapes, attack, settings, seed, classes), attack)[1]
-    if family == "logistic":
-        return train_attackers([(0, 0)], attack, settings, seed, classes)[0][len(attack.valid_y):]
-    if family == "knn":
-        return knn_probabilities(attack, settings.knn_neighbours, classes)
-    raise ValueError(f"unknown attacker family {family!r}")
+    return attack_family(family, attack, settings, seed, classes).test_probabilities
 
 
 def attack_uar(family: str, attack: Attack, settings: Attacker, seed: int, classes: int = 2) -> float:
@@ -156,37 +173,17 @@ def leakage(h_train: np.ndarray, g_train: np.ndarray, h_valid: np.ndarray, g_val
 def privacy(h_test: np.ndarray, g_test: np.ndarray, h_valid: np.ndarray, g_valid: np.ndarray,
             h_d1: np.ndarray, g_d1: np.ndarray, settings: Attacker, seed: int) -> dict[str, float]:
     """P = 1 - UAR of an attacker trained on h(test), selected on h(validation), scored on h(D1),
-    per family; "privacy" is the paper's MLP grid, "privacy_worst" the lowest over families."""
+    per family; "privacy" is the paper's MLP grid, "privacy_worst" the P of the family with the
+    best validation UAR (first in protocol order on ties)."""
     attack = Attack(h_test, g_test, h_valid, g_valid, h_d1, g_d1)
-    per_family = {family: 1.0 - attack_uar(family, attack, settings, seed) for family in settings.families}
-    return {"privacy": per_family["mlp"], "privacy_worst": min(per_family.values()),
+    picked = {family: attack_family(family, attack, settings, seed) for family in settings.families}
+    per_family = {family: 1.0 - uar(g_d1, p.test_probabilities.argmax(axis=1)) for family, p in picked.items()}
+    strongest = max(settings.families, key=lambda family: (picked[family].valid_uar, -settings.families.index(family)))
+    return {"privacy": per_family["mlp"], "privacy_worst": per_family[strongest],
             **{f"privacy_{family}": value for family, value in per_family.items()}}
 
 
 # ---------------------------------------------------------------- membership identification
-
-def roc_auc(truth: np.ndarray, score: np.ndarray) -> float:
-    """Area under the ROC curve (the Mann-Whitney statistic, ties counted half)."""
-    from scipy.stats import rankdata
-
-    truth = np.asarray(truth).astype(bool)
-    positives, negatives = int(truth.sum()), int((~truth).sum())
-    if not positives or not negatives:
-        return float("nan")
-    ranks = rankdata(score)
-    return float((ranks[truth].sum() - positives * (positives + 1) / 2) / (positives * negatives))
-
-
-def tpr_at_fpr(truth: np.ndarray, score: np.ndarray, fpr: float = 0.01) -> float:
-    """The highest true-positive rate of a threshold whose false-positive rate is <= `fpr`."""
-    truth = np.asarray(truth).astype(bool)
-    negatives = np.sort(np.asarray(score)[~truth])[::-1]
-    if not truth.any() or not len(negatives):
-        return float("nan")
-    allowed = int(np.floor(fpr * len(negatives)))  # negatives that may score above the threshold
-    threshold = negatives[allowed] if allowed < len(negatives) else -np.inf
-    return float((np.asarray(score)[truth] > threshold).mean())
-
 
 @dataclass(frozen=True)
 class MembershipData(Attack):

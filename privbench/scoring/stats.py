@@ -1,4 +1,4 @@
-"""PROTOCOL.md section 7: paired tests over rotations, corrected together per table.
+"""docs/protocol.md section 7: paired tests over rotations, corrected together per table.
 
 `compare` is the one comparison function of privbench: the terminal summary,
 the paper's tables, the findings and the leaderboard all call it. Each cell

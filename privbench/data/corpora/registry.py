@@ -80,10 +80,10 @@ class Adapter:
 
 def release_reader(name: str):
     """The module that reads a corpus' official release layout (check_root, read)."""
-    from privbench.data.corpora import crema_d, iemocap, msp_improv, msp_podcast, muse, ravdess
+    from privbench.data.corpora import ased, crema_d, iemocap, msp_improv, msp_podcast, muse, ravdess
 
     readers = {"iemocap": iemocap, "msp-improv": msp_improv, "msp-podcast": msp_podcast, "muse": muse,
-               "crema-d": crema_d, "ravdess": ravdess}
+               "crema-d": crema_d, "ravdess": ravdess, "ased": ased}
     if name not in readers:
         raise CorpusError(f"privbench cannot read {name} yet: its adapter is not written (see docs/datasets.md); "
                           "meanwhile, describe your copy with a manifest CSV and TOML and prepare it under another name")

@@ -116,9 +116,20 @@ def remember(corpus: Corpus, protocol: Protocol, feature_stores: dict[str, str])
     atomic_write_json(folder / "prepared.json", {
         "schema": PREPARED_SCHEMA, "name": corpus.name, "root": str(corpus.root),
         "content_sha256": corpus.content_sha256, "split_sha256": corpus.split_sha256,
-        "protocol_sha256": protocol.sha256, "utterances": len(corpus.table), "speakers": corpus.speakers,
+        "protocol_sha256": protocol.sha256, "table_sha256": table_rules_sha256(corpus.name, protocol),
+        "utterances": len(corpus.table), "speakers": corpus.speakers,
         "modalities": list(corpus.modalities), "feature_stores": feature_stores,
     })
+
+
+def table_rules_sha256(name: str, protocol: Protocol) -> str:
+    """sha256 of the protocol rules an utterance table is made with: labels, folds and the corpus' own table
+    (a manifest corpus' rules live in its TOML, which the content hash covers)."""
+    from privbench.storage import canonical_json, sha256_bytes
+
+    rules = dataclasses.asdict(protocol.corpora[name]) if name in protocol.corpora else None
+    return sha256_bytes(canonical_json({"labels": dataclasses.asdict(protocol.labels), "folds": dataclasses.asdict(protocol.folds),
+                                        "corpus": rules}).encode())
 
 
 def feature_store_folder(corpus: Corpus, stream: str) -> Path:
@@ -161,8 +172,9 @@ def load_corpus(name: str, protocol: Protocol, root: Path | None = None) -> Corp
     record = json.loads(record_path.read_text())
     if not adapter.is_current(Path(record["root"]), protocol):
         raise CorpusError(f"the prepared {name} corpus was generated with an older design: run privbench prepare {name}")
-    if record["protocol_sha256"] != protocol.sha256:
-        # protocol.toml changed since prepare (bins, filters): never serve a stale table.
+    if record.get("table_sha256") != table_rules_sha256(name, protocol):
+        # the protocol's rules for this table changed since prepare (bins, filters, folds): never serve a stale
+        # table. (A change elsewhere in protocol.toml, an attack's settings or the version, leaves it as it is.)
         fresh = read_corpus(name, Path(record["root"]), protocol)
         return dataclasses.replace(fresh, feature_streams=tuple(record.get("feature_stores", {})))
     return Corpus(name, Path(record["root"]), adapter.rules(protocol, Path(record["root"])), _read_table(corpus_dir(name) / "table.csv"),

@@ -1,4 +1,4 @@
-"""The utterance table of PROTOCOL.md section 1, and what turns raw rows into it.
+"""The utterance table of docs/protocol.md section 1, and what turns raw rows into it.
 
 A corpus adapter gives raw rows (the first eight columns below, audio paths
 absolute). `finish_table` applies the corpus' filter, bins the ratings and

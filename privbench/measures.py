@@ -1,4 +1,9 @@
-"""PROTOCOL.md section 6's utility metrics, as pure functions of labels and predictions.
+"""The measures training and scoring share: UAR, utility, class weights, the chance distance.
+
+They sit below both stages (docs/protocol.md sections 5 and 6): the training
+recipe keeps an epoch by its validation UAR and weighs its loss by class
+frequency, and the attackers are scored and weighted the same way, so the two
+can never drift apart.
 
 UAR (unweighted average recall) is the mean of per-class recall over the
 classes present in the truth, so a class missing from a fold neither counts as
@@ -8,6 +13,7 @@ classes present in the truth, so a class missing from a fold neither counts as
 from __future__ import annotations
 
 import numpy as np
+from scipy import linalg
 
 from privbench.errors import ProtocolError
 
@@ -67,13 +73,51 @@ def class_weighting(name: str, where: str):
 
 # UARs are ratios of small counts, and their distance from 0.5 picks up float noise
 # (|0.55 - 0.5| is 0.05000000000000004, |0.45 - 0.5| is 0.04999999999999999), which
-# would refuse a head at 0.55 while accepting one at 0.45. Rounding the distance to
-# this many decimals makes both sides of 0.5 equal; no UAR of a real validation set
-# differs from another by less.
-CHANCE_DISTANCE_DECIMALS = 9
+# would refuse a head at 0.55 while accepting one at 0.45. Rounding to this many
+# decimals makes both sides of 0.5 equal; no UAR of a real validation set differs
+# from another by less. The same rounding applies wherever a measured value is
+# compared with a threshold or with another value (the inverted flag, paired
+# differences before a test: docs/protocol.md sections 6 and 7).
+COMPARISON_DECIMALS = 9
+CHANCE_DISTANCE_DECIMALS = COMPARISON_DECIMALS
+
+
+def rounded(value: float) -> float:
+    """A measured value as comparisons see it (COMPARISON_DECIMALS)."""
+    return round(float(value), COMPARISON_DECIMALS)
 
 
 def chance_distance(gender_uars) -> float:
     """How far the farthest gender head is from chance: max |UAR - 0.5| (section 5, two-sided),
     rounded so that UARs equally far above and below 0.5 are equally far."""
     return round(max(abs(value - 0.5) for value in gender_uars), CHANCE_DISTANCE_DECIMALS)
+
+
+# ---------------------------------------------------------------- speaker discriminants
+
+SCALE_FLOOR = 1e-8  # a (near) constant dimension is left unscaled
+# LDA's within-speaker scatter gets this share of its mean variance added on the diagonal, so a
+# representation with more dimensions than utterances (or a constant one) still has a transform.
+WITHIN_RIDGE = 1e-3
+
+
+def lda_projection(h_d1: np.ndarray, speakers: np.ndarray) -> np.ndarray:
+    """Linear discriminant directions [D, components] of `h_d1` (standardised rows) by speaker:
+    the generalised eigenvectors of between- against within-speaker scatter, largest first."""
+    classes = np.unique(speakers)
+    overall = h_d1.mean(axis=0)
+    dim = h_d1.shape[1]
+    within = np.zeros((dim, dim))
+    between = np.zeros((dim, dim))
+    for speaker in classes:
+        rows = h_d1[speakers == speaker]
+        centred = rows - rows.mean(axis=0)
+        within += centred.T @ centred
+        offset = (rows.mean(axis=0) - overall)[:, None]
+        between += len(rows) * (offset @ offset.T)
+    within /= len(h_d1)
+    between /= len(h_d1)
+    within += WITHIN_RIDGE * max(float(np.trace(within)) / dim, SCALE_FLOOR) * np.eye(dim)
+    values, vectors = linalg.eigh(between, within)
+    components = min(len(classes) - 1, dim)
+    return vectors[:, np.argsort(values)[::-1][:max(1, components)]]

@@ -1,4 +1,7 @@
-"""Who is a member: PROTOCOL.md section 6's membership-identification sets, as utterance ids.
+"""Who is a member: docs/protocol.md section 6's membership-identification sets, as utterance ids.
+
+A split of the data like the folds: training reads it (who trains the
+membership encoder) and scoring reads it (who the attacker sees and scores).
 
 For rotation r the folds are ordered from r and take the roles of
 protocol.toml's `membership.fold_roles`: the first three train (D1), the
@@ -26,7 +29,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from privbench.protocol import Membership
+from privbench.protocol import Folds, Membership
+
+
+def fold_order(rotation_index: int, folds: Folds) -> list[int]:
+    """The folds ordered from rotation r's ([r, r+1, ..., r+4] mod count): the order
+    `membership.fold_roles` gives roles to."""
+    return [(rotation_index + i) % folds.count for i in range(folds.count)]
 
 
 @dataclass(frozen=True)

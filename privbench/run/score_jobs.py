@@ -1,0 +1,83 @@
+"""The score step as a task: one stored training job in, its attacks' metrics out.
+
+A `ScoreSpec` names a training job; its key hashes that job's key, the
+scoring code (paths.SCORE_MODULES) and the protocol's tables the attacks read
+(`scoring.score.SCORING_SECTIONS`). The driver writes the result under
+`<cache>/store/scores/` atomically, so re-scoring after a change to an attack
+costs the attacks only, and a rerun with nothing changed costs nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from privbench.run.jobs import JobSpec
+from privbench.storage import canonical_json, sha256_bytes
+from privbench.store.artifacts import read_json, write_json
+
+SCORE_SCHEMA = "privbench.score/1"
+
+
+@dataclass(frozen=True)
+class ScoreSpec:
+    job: JobSpec
+    code_sha256: str  # paths.code_sha256("score")
+    scoring_sha256: str  # Protocol.sections_sha256(SCORING_SECTIONS)
+
+    @property
+    def key(self) -> str:
+        return sha256_bytes(canonical_json({"job": self.job.key, "code": self.code_sha256,
+                                            "protocol": self.scoring_sha256}).encode())
+
+    @property
+    def kind(self) -> str:
+        return "score"
+
+    def describe(self) -> str:
+        return f"scoring {self.job.describe()}"
+
+
+def read_score(spec: ScoreSpec) -> dict[str, Any] | None:
+    value = read_json("scores", spec.key)
+    if value is None or value.get("schema") != SCORE_SCHEMA or value.get("key") != spec.key or not isinstance(value.get("metrics"), dict):
+        return None
+    return value
+
+
+def write_score(spec: ScoreSpec, result: dict[str, Any]) -> dict[str, Any]:
+    value = {"schema": SCORE_SCHEMA, "key": spec.key, "job": spec.job.key, **result}
+    write_json("scores", spec.key, value)
+    return value
+
+
+def run_score(spec: ScoreSpec) -> dict[str, Any]:
+    """Score one stored job (in a worker): its TrainRecord and the corpus' labels, nothing else."""
+    from privbench.errors import PrivbenchError
+    from privbench.protocol import get_protocol
+    from privbench.scoring.score import score
+    from privbench.store.representations import TrainRecord
+
+    protocol = get_protocol()
+    record = TrainRecord.read(spec.job.key)
+    if record is None:
+        raise PrivbenchError(f"the stored outputs of {spec.job.describe()} are gone: run the evaluation again")
+    started = time.perf_counter()
+    metrics = score(record, _table(spec.job.corpus), protocol)
+    return {"metrics": {name: (None if value is None or not math.isfinite(value) else float(value)) for name, value in metrics.items()},
+            "timings": {"score_s": time.perf_counter() - started}}
+
+
+_TABLES: dict[str, Any] = {}
+
+
+def _table(corpus: str):
+    from privbench.data.corpora.store import load_corpus
+    from privbench.protocol import get_protocol
+
+    if corpus not in _TABLES:
+        _TABLES.clear()
+        _TABLES[corpus] = load_corpus(corpus, get_protocol()).table
+    return _TABLES[corpus]
