@@ -1,4 +1,4 @@
-"""Errors a user can cause. The CLI prints their message on one line and exits 1.
+"""Errors a user can cause. The CLI prints their message on one line and exits 1 (2 for a UsageError).
 
 Every message names the file, row or value at fault and says what to do.
 Anything else that escapes is a privbench bug and keeps its traceback.
@@ -20,12 +20,21 @@ class PrivbenchError(Exception):
     """A mistake in the user's input or environment, explained in one line."""
 
 
+class UsageError(PrivbenchError):
+    """A command line that names something privbench does not have (a budget, a corpus, a folder of
+    records): the CLI exits 2, as click does for an unknown option or choice."""
+
+
 class ProtocolError(PrivbenchError):
     """benchmark/protocol.toml or a split file is missing or malformed."""
 
 
 class CorpusError(PrivbenchError):
     """A corpus, its manifest, its labels or its audio cannot be used as given."""
+
+
+class CorpusNameError(CorpusError, UsageError):
+    """A corpus name that is not valid, or that names no corpus privbench knows or has prepared."""
 
 
 class FeatureError(PrivbenchError):

@@ -189,6 +189,20 @@ class MembershipLR:
 
 
 @dataclass(frozen=True)
+class Controls:
+    """Section 6: the controls' names and what each must show (results.controls checks a record)."""
+
+    names: tuple[str, ...]
+    noise_chance_tolerance: float
+    noise_min_identity_eer: float
+    noise_max_link_over_chance: float
+    voice_max_identity_eer: float
+    voice_min_leakage: float
+    voice_min_speakers: int
+    memoriser_min_membership_lr_auc: float
+
+
+@dataclass(frozen=True)
 class Metrics:
     inversion_margin: float
 
@@ -318,6 +332,7 @@ class Protocol:
     membership: Membership
     identity: Identity
     membership_lr: MembershipLR
+    controls: Controls
     metrics: Metrics
     significance: Significance
     anonymisation: Anonymisation

@@ -33,6 +33,31 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def check_writable_folder(path: Path, what: str) -> None:
+    """Refuse, in one line and before anything runs, a folder privbench could not write into later: a
+    path that is a file, one below a file, or one whose nearest existing folder does not take a new
+    file (permissions, a read-only disk). Nothing is created: a probe file is made and removed."""
+    from privbench.errors import PrivbenchError
+
+    path = Path(path).expanduser()
+    if path.exists() and not path.is_dir():
+        raise PrivbenchError(f"{what} {path} is a file, not a folder: give a folder to write into")
+    existing = path
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if not existing.is_dir():
+        raise PrivbenchError(f"{what} {path} cannot be made: {existing} is a file, not a folder")
+    try:
+        handle, probe = tempfile.mkstemp(dir=existing, prefix=".privbench-probe-")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as error:
+        raise PrivbenchError(f"{what} {path} is not writable ({existing}: {error.strerror or error}): "
+                             "give a folder you can write into") from None
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 

@@ -5,7 +5,7 @@ docs/results-ravdess.md quote. Input-level figures (gender probes on pooled
 filterbanks, pitch) are scripts/corpus_realism.py's.
 
   .venv/bin/python scripts/investigate_reversal.py selection priv-c [--corpus synthetic] [--budget quick]
-      from the cached main jobs of an evaluation, per setup: how many rotations
+      from the stored main jobs the encoder's records (and its lambda variants') rest on, per setup: how many rotations
       kept a head within the two-sided tolerance; how often version 1's rule
       (gender UAR <= 0.55, fallback the lowest UAR) would have kept a
       confidently wrong head (UAR < 0.45) instead; the kept head's validation
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from privbench.paths import cache_root, code_sha256, repo_root, use_scratch_job_cache
+from privbench.paths import code_sha256, repo_root, use_scratch_job_cache
 from privbench.protocol import get_protocol
 
 V1_TOLERANCE = 0.05  # version 1 kept any epoch with gender UAR <= 0.5 + this
@@ -46,20 +46,33 @@ def v1_kept(history: list[dict]) -> int:
 
 
 def _main_jobs(encoder: str, corpus: str, budget: str) -> list[dict]:
-    """Cached main-job records of this code and protocol for the encoder folder's name."""
+    """The stored main jobs of the encoder's records (and its lambda variants') at this budget, with their
+    fit reports and the current scoring code's scores (run the evaluation first: it stores both)."""
+    from privbench.records import read_records
+    from privbench.run.score_jobs import score_key
+    from privbench.scoring.score import SCORING_SECTIONS
+    from privbench.store.artifacts import read_arrays, read_json
+
     protocol = get_protocol()
-    records = []
-    for path in (cache_root() / "jobs").rglob("*.json"):
-        record = json.loads(path.read_text())
-        spec = record["spec"]
-        if (Path(spec["encoder_dir"]).name == encoder and spec["kind"] == "main" and spec["corpus"] == corpus
-                and spec["max_epochs"] == protocol.budget(budget).max_epochs and spec["protocol_sha256"] == protocol.sha256
-                and spec["code_sha256"] == code_sha256()):
-            records.append(record)
-    if not records:
-        raise SystemExit(f"no cached main jobs of {encoder} on {corpus} at budget {budget} under this code: "
+    code, scoring = code_sha256("score"), protocol.sections_sha256(SCORING_SECTIONS)
+    records, _ = read_records(repo_root() / "leaderboard" / "results")
+    mine = [r for r in records if (r.encoder_name == encoder or r.encoder_name.startswith(f"{encoder}-lambda-"))
+            and r.corpus_name == corpus and r.budget == budget]
+    rows = []
+    for record in mine:
+        for key in record.get("stored", []):
+            found = read_arrays("train", key, with_arrays=False)
+            score = read_json("scores", score_key(key, code, scoring))
+            if found is None or found[0]["spec"]["kind"] != "main" or score is None:
+                continue
+            meta = found[0]
+            rows.append({"spec": meta["spec"], "history": meta["fit"]["history"], "best_epoch": meta["fit"]["best_epoch"],
+                         "chance_reached": meta["fit"]["chance_reached"], "attacks": score["metrics"]})
+    if not rows:
+        raise SystemExit(f"no stored, scored main jobs of {encoder} on {corpus} at budget {budget}: "
                          f"run privbench evaluate baselines/{encoder} --corpus {corpus} --budget {budget}")
-    return records
+    unique = {json.dumps(row["spec"], sort_keys=True): row for row in rows}  # a job two records share, once
+    return list(unique.values())
 
 
 def _mean(values) -> str:

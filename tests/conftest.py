@@ -33,7 +33,8 @@ def isolate(base: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copy(REPO / "benchmark" / "protocol.toml", root / "benchmark" / "protocol.toml")
     SHARED_EXTENSIONS.mkdir(exist_ok=True)
     (base / "cache").mkdir(parents=True, exist_ok=True)
-    (base / "cache" / "torch_extensions").symlink_to(SHARED_EXTENSIONS, target_is_directory=True)
+    if not (base / "cache" / "torch_extensions").exists():  # a cache kept between runs has it already
+        (base / "cache" / "torch_extensions").symlink_to(SHARED_EXTENSIONS, target_is_directory=True)
     monkeypatch.setenv("PRIVBENCH_ROOT", str(root))
     monkeypatch.setenv("PRIVBENCH_CACHE", str(base / "cache"))
     return root

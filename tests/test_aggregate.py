@@ -1,12 +1,31 @@
 """Configuration selection across one rotation's main jobs (docs/protocol.md section 5)."""
 
-from privbench.scoring.aggregate import select
-from privbench.scoring.job_result import JobResult
+import numpy as np
+import pandas as pd
+import pytest
+
+import privbench.scoring.aggregate as aggregate
+from privbench.protocol import get_protocol
+from privbench.store.representations import TrainRecord
+
+TABLE = pd.DataFrame({"utterance_id": ["u"], "fold": [1], "activation_class": [0]})
 
 
-def _job(config: str, seed: int, uar: float, gender_uar: float | None, reached: bool | None) -> JobResult:
-    return JobResult({"spec": {"rotation": 0, "seed": seed, "config": {"name": config}, "kind": "main"},
-                      "chance_reached": reached, "validation": {"uar": uar, "gender_uar": gender_uar}})
+def _job(config: str, seed: int, uar: float, gender_uar: float | None, reached: bool | None) -> TrainRecord:
+    fit = {"epochs": 1, "best_epoch": 1, "chance_reached": reached, "chance_source": "privbench", "gender_uar": gender_uar,
+           "history": [], "uar": uar}  # "uar": what validation_uar gives back below
+    return TrainRecord(f"{config}{seed}".ljust(64, "0"), {"rotation": 0, "seed": seed, "config": {"name": config}, "kind": "main"},
+                       ("u",), np.zeros((1, 1), np.float32), np.full((1, 3), 1 / 3), fit, {}, {}, "2026-01-01")
+
+
+@pytest.fixture(autouse=True)
+def validation_uar(monkeypatch):
+    """Selection reads each job's validation emotion UAR from its stored posteriors; here it is given."""
+    monkeypatch.setattr(aggregate, "validation_uar", lambda record, table, task, protocol: record.fit["uar"])
+
+
+def select(jobs):
+    return aggregate.select(jobs, TABLE, "activation", get_protocol())
 
 
 def test_a_privacy_model_keeps_the_best_emotion_uar_among_configurations_at_chance():
@@ -35,3 +54,15 @@ def test_when_no_configuration_reaches_chance_the_one_closest_to_chance_is_kept(
 def test_a_model_without_a_gender_adversary_maximises_emotion_uar():
     jobs = [_job("a", 0, 0.50, None, None), _job("b", 0, 0.60, None, None)]
     assert select(jobs) == ({"name": "b"}, None)
+
+
+def test_validation_uar_is_read_from_the_stored_posteriors_of_the_validation_fold(monkeypatch):
+    monkeypatch.undo()
+    protocol = get_protocol()
+    table = pd.DataFrame({"utterance_id": ["a", "b", "c", "d"], "fold": [1, 1, 0, 2], "activation_class": [0, 2, 1, 1]})
+    probabilities = np.array([[0.9, 0.05, 0.05], [0.1, 0.1, 0.8], [1, 0, 0], [1, 0, 0]])  # validation (fold 1): both right
+    record = TrainRecord("v" * 64, {"rotation": 0, "seed": 0, "config": {}, "kind": "main"}, ("a", "b", "c", "d"),
+                         np.zeros((4, 1), np.float32), probabilities,
+                         {"epochs": 1, "best_epoch": 1, "chance_reached": None, "chance_source": None, "gender_uar": None,
+                          "history": []}, {}, {}, "2026-01-01")
+    assert aggregate.validation_uar(record, table, "activation", protocol) == 1.0  # c and d (test, D1) are wrong, unread

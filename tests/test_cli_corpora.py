@@ -10,7 +10,7 @@ import pytest
 
 from privbench.data.corpora.table import EXPORT_COLUMNS
 
-from conftest import invoke
+from conftest import REPO, invoke
 
 
 def test_prepare_inspect_export_synthetic(isolated: Path, small_synthetic: Path, runner, tmp_path: Path):
@@ -45,18 +45,90 @@ def test_a_second_prepare_reuses_everything(isolated: Path, small_synthetic: Pat
 
 
 def test_unprepared_and_unknown_corpora_get_one_line(isolated: Path, runner):
-    result = invoke(runner, "inspect", "mycorpus")
+    result = invoke(runner, "inspect", "mycorpus")  # neither built in nor prepared: a usage error
+    assert result.exit_code == 2
+    assert result.output.strip().startswith("privbench: error: unknown corpus 'mycorpus': privbench knows iemocap, ")
+    assert "privbench prepare mycorpus --root ITS.toml" in result.output and len(result.output.strip().splitlines()) == 1
+    result = invoke(runner, "inspect", "ravdess")  # known, not prepared: a failed run, with how to prepare it
     assert result.exit_code == 1
-    assert result.output.strip() == "privbench: error: corpus 'mycorpus' is not prepared: run privbench prepare mycorpus --root DIR"
+    assert result.output.strip() == "privbench: error: corpus 'ravdess' is not prepared: run privbench prepare ravdess --root DIR"
     result = invoke(runner, "prepare", "Bad_Name")
-    assert result.exit_code == 1 and "corpus name 'Bad_Name' is not valid" in result.output
+    assert result.exit_code == 2 and "corpus name 'Bad_Name' is not valid" in result.output
     result = invoke(runner, "prepare", "iemocap", "--root", str(isolated))
     assert result.exit_code == 1 and result.stderr.startswith(f"privbench: error: no Session1..5/dialog/EmoEvaluation under {isolated}")
 
 
-def test_usage_errors_exit_2(runner):
+def test_a_misspelt_corpus_is_unknown_and_the_closest_name_is_offered(isolated: Path, runner, tmp_path: Path):
+    for args in (["evaluate", str(REPO / "baselines" / "general"), "--corpus", "ravdes"],
+                 ["reproduce", "--table", "3", "--corpus", "ravdes"], ["inspect", "ravdes"]):
+        result = invoke(runner, *args)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stderr.startswith("privbench: error: unknown corpus 'ravdes' (did you mean ravdess?): privbench knows")
+        assert "not prepared" not in result.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = invoke(runner, "prepare", "ravdes", "--root", str(empty))  # an existing folder, for a name privbench does not know
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"privbench: error: 'ravdes' is not a corpus privbench knows (did you mean ravdess?), so it is "
+                                     f"read as a corpus of your own, whose --root is its manifest TOML; {empty} is a folder "
+                                     "(built-in corpora: iemocap, msp-improv, msp-podcast, muse, crema-d, ravdess, ased, synthetic; "
+                                     "docs/datasets.md)")
+    result = invoke(runner, "prepare", "ravdes")
+    assert result.exit_code == 2 and "unknown corpus 'ravdes' (did you mean ravdess?)" in result.stderr
+    missing = tmp_path / "missing"
+    result = invoke(runner, "prepare", "ravdess", "--root", str(missing))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"privbench: error: --root {missing} does not exist: give the folder of your ravdess copy (docs/datasets.md)"
+
+
+def test_prepare_synthetic_says_where_it_generates_and_refuses_a_folder_of_something_else(isolated: Path, small_synthetic: Path,
+                                                                                          runner, tmp_path: Path, monkeypatch):
+    from privbench.data.corpora.registry import Adapter
+
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "thesis.tex").write_text("mine")
+    result = invoke(runner, "prepare", "synthetic", "--root", str(busy))
+    assert result.exit_code == 1 and result.stderr.startswith(f"privbench: error: --root {busy} holds no generated synthetic corpus "
+                                                              "and is not an empty folder")
+    assert sorted(p.name for p in busy.iterdir()) == ["thesis.tex"]  # nothing generated into it
+    # The generator writes the small corpus (the full one takes minutes): what is said is what matters here.
+    monkeypatch.setattr(Adapter, "generate", lambda self, root, protocol, on_speaker_done=None: shutil.copytree(small_synthetic, root))
+    fresh = tmp_path / "fresh"
+    result = invoke(runner, "prepare", "synthetic", "--root", str(fresh))
+    assert result.exit_code == 0, result.output
+    assert f"privbench: note: {fresh} holds no synthetic corpus yet: generating one into it (" in result.stderr
+    again = invoke(runner, "prepare", "synthetic", "--root", str(fresh))  # now it holds one: nothing to say
+    assert again.exit_code == 0 and "generating" not in again.stderr
+
+
+def test_inspect_makes_the_synthetic_corpus_on_first_use_as_evaluate_does(isolated: Path, small_synthetic: Path, runner,
+                                                                          tmp_path: Path, monkeypatch):
+    from privbench.data.corpora.registry import Adapter
+
+    made = []
+    monkeypatch.setattr(Adapter, "generate", lambda self, root, protocol, on_speaker_done=None:
+                        made.append(root) or shutil.copytree(small_synthetic, root))
+    result = invoke(runner, "inspect", "synthetic", "--export", str(tmp_path / "synthetic.csv"))  # README's first look
+    assert result.exit_code == 0, result.output
+    assert "privbench: note: generating and preparing the synthetic corpus first" in result.stderr and len(made) == 1
+    assert len(pd.read_csv(tmp_path / "synthetic.csv")) == 36
+
+
+def test_usage_errors_exit_2(isolated: Path, runner):
     assert invoke(runner, "prepare").exit_code == 2
     assert invoke(runner, "no-such-command").exit_code == 2
+    general = str(REPO / "baselines" / "general")
+    for args, message in ((["evaluate", general, "--budget", "smok"], "privbench: error: unknown budget 'smok': choose one of smoke, "
+                                                                      "quick, standard, paper\n"),
+                          (["reproduce", "--table", "3", "--budget", "smok"], "unknown budget 'smok'"),
+                          (["evaluate", general, "--task", "arousal"], "Invalid value for '--task'"),
+                          (["reproduce", "--table", "4"], "Invalid value for '--table'"),
+                          (["leaderboard", "build", "--results", "no-such-dir"], "--results no-such-dir is not a folder of result records"),
+                          (["leaderboard", "check", "--results", "no-such-dir"], "--results no-such-dir is not a folder of result records")):
+        result = invoke(runner, *args)
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.stderr, (args, result.stderr)
 
 
 # ---------------------------------------------------------------- manifest corpora

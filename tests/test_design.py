@@ -9,8 +9,9 @@ import privbench
 
 PACKAGE = Path(privbench.__file__).parent
 # The stages in the order data flows through them; a module may import its own stage or an earlier one.
-ORDER = {"base": 0, "data": 1, "scoring": 2, "encoders": 3, "records": 4, "run": 5, "results": 6, "front": 7}
-BASE = {"errors", "paths", "storage", "protocol"}
+# Training (encoders) hands scoring nothing but the stored representations: store sits between them.
+ORDER = {"base": 0, "data": 1, "encoders": 2, "store": 3, "scoring": 4, "records": 5, "run": 6, "results": 7, "front": 8}
+BASE = {"errors", "paths", "storage", "protocol", "measures"}
 FRONT = {"cli", "__main__", "__init__", "paper_encoder"}  # the command line and the public import paths
 
 
@@ -56,7 +57,22 @@ def test_no_top_level_module_is_left_outside_a_stage():
     top = {path.stem for path in PACKAGE.glob("*.py")}
     assert top == BASE | FRONT | {"records"}
     assert {path.name for path in PACKAGE.iterdir() if path.is_dir() and (path / "__init__.py").exists()} == {
-        "data", "scoring", "encoders", "run", "results"}
+        "data", "encoders", "store", "scoring", "run", "results"}
+
+
+def test_training_reaches_scoring_only_through_the_store():
+    """No module of encoders/ or data/ imports scoring/, and scoring/ imports no encoder: what one
+    hands the other is the stored representations (privbench.store)."""
+    crossings = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__")
+        stage = _stage(module)
+        for imported in _imports(path):
+            if (stage in ("data", "encoders") and _stage(imported) == "scoring") or (stage == "scoring" and _stage(imported) == "encoders"):
+                crossings.append(f"{module} imports {imported}")
+    assert crossings == []
+    scoring_imports = {imported for path in (PACKAGE / "scoring").glob("*.py") for imported in _imports(path)}
+    assert "privbench.store.representations" in scoring_imports  # scoring reads the store, and only it
 
 
 def test_the_public_interface_resolves_lazily_to_the_stage_modules():

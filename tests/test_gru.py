@@ -328,13 +328,13 @@ def test_unsupported_configurations_run_nn_gru(ops):
 
 
 def test_streams_use_it_and_the_build_key_covers_the_cpu(built, monkeypatch):
-    from privbench.paths import JOB_MODULES, cache_root
+    from privbench.paths import CODE_MODULES, TRAIN_MODULES, cache_root
 
     assert isinstance(AcousticStream(40, 3, 3, 64, 2, 32).gru, GRU)
     assert isinstance(LexicalStream(300, 2, 32).gru, GRU)
-    package = Path(gru_module.__file__).parent.parent  # JOB_MODULES are relative to privbench/
-    assert {"encoders/gru.py", "encoders/csrc/gru_cpu.cpp"} <= set(JOB_MODULES)
-    assert all((package / name).is_file() for name in JOB_MODULES)
+    package = Path(gru_module.__file__).parent.parent  # the module lists are relative to privbench/
+    assert {"encoders/gru.py", "encoders/csrc/gru_cpu.cpp"} <= set(TRAIN_MODULES)
+    assert all((package / name).is_file() for modules in CODE_MODULES.values() for name in modules)
     monkeypatch.setenv("PRIVBENCH_CACHE", str(built["cache"]))
     assert gru_module.extension_dir().parent == cache_root() / "torch_extensions"
     key = gru_module.build_key()

@@ -22,7 +22,7 @@ def _record(name: str, corpus="synthetic", task="activation", modality="audio", 
     return {
         "schema": "privbench.result/1",
         "encoder": {"name": name, "sha256": "ab" * 32, "display_name": name.title()},
-        "protocol": {"version": "2", "sha256": protocol_sha, "budget": budget},
+        "protocol": {"version": "3", "sha256": protocol_sha, "budget": budget},
         "corpus": {"name": corpus, "content_sha256": "ef" * 32, "split_sha256": "01" * 32},
         "modality": modality, "task": task,
         "metrics": {n: summarise(n, v, 1, 0.05) for n, v in values.items()},
@@ -56,18 +56,25 @@ def test_bold_only_for_a_best_value_significantly_better_than_every_other_row():
     assert {name for name, row in rows.items() if row.pareto} == {"close", "poor"}
 
 
-def test_no_significant_differences_is_said_and_inverted_attacks_rank_as_chance():
+def test_no_significant_differences_is_said_and_the_privacy_side_of_chance_ranks_as_chance():
     noisy = [0.40, 0.60, 0.45, 0.55, 0.50]
     a = _record("general", privacy=[0.20, 0.21, 0.19, 0.20, 0.22], uar=noisy)
-    flipped = _record("flipped", privacy=[0.70, 0.71, 0.72, 0.70, 0.69], uar=noisy[::-1])
-    flipped["metrics"]["privacy"]["inverted"] = [True] * 5
-    [group] = group_records([a, flipped])
+    flipped = _record("flipped", privacy=[0.70, 0.71, 0.72, 0.70, 0.69], uar=noisy[::-1])  # flags made by summarise
+    near = _record("near", privacy=[0.54, 0.53, 0.54, 0.52, 0.53], uar=noisy[2:] + noisy[:2])  # past chance, within the margin
+    [group] = group_records([a, flipped, near])
     rows = {row.name: row for row in group.rows}
     assert rows["flipped"].value("privacy") == pytest.approx(0.704) and rows["flipped"].ranked("privacy") == 0.5
-    assert rows["flipped"].inverted("privacy") == 5
+    assert rows["flipped"].inverted("privacy") == 5 and rows["near"].inverted("privacy") == 0
+    assert rows["near"].value("privacy") == pytest.approx(0.532) and rows["near"].ranked("privacy") == 0.5  # monotone
+    assert group.any_significant  # P 0.20 against chance: the same machinery can say "significant"
     quiet = [_record("general", uar=noisy), _record("other", uar=noisy[1:] + noisy[:1])]
     [group] = group_records(quiet)
     assert not group.any_significant
+
+
+def test_the_inverted_flag_compares_at_nine_decimals():
+    flags = summarise("membership", [0.44999999999999996, 0.4499, 0.45, 0.55], 1, 0.05)["inverted"]
+    assert flags == [False, True, False, False]  # 0.44999999999999996 is 0.45: on the edge, not beyond it
 
 
 def test_only_http_and_https_urls_are_linked():
@@ -233,9 +240,168 @@ def test_the_committed_leaderboard_fits_a_laptop_and_a_phone(tmp_path, monkeypat
                     if shot == "index":  # the top and the first table (the whole index is long)
                         page.locator("section.group").first.scroll_into_view_if_needed()
                     page.screenshot(path=str(shots / f"{shot}-{label}.png"), full_page=shot == "overview")  # the others: the first screen
+                    if shot == "index":  # every metric shown: still no wider than the screen, and never under the plot
+                        section = page.locator("section.group").first
+                        section.locator("button.toggle").click()
+                        assert page.evaluate(OVERFLOW) == {"page": False, "tables": 0}, (width, "all metrics")
+                        table, figure = section.locator("table").bounding_box(), section.locator("figure.plot").bounding_box()
+                        assert table["x"] + table["width"] <= figure["x"] + 1 or table["y"] + table["height"] <= figure["y"] + 1
+                        section.scroll_into_view_if_needed()
+                        page.screenshot(path=str(shots / f"index-allmetrics-{label}.png"))
                 page.close()
             browser.close()
     finally:
         server.shutdown()
     assert problems == []
-    assert all((shots / f"{shot}-{label}.png").stat().st_size > 0 for shot in ("index", "overview", "encoder") for label in ("1280", "390"))
+    assert all((shots / f"{shot}-{label}.png").stat().st_size > 0 for shot in ("index", "index-allmetrics", "overview", "encoder")
+               for label in ("1280", "390"))
+
+
+# ---------------------------------------------------------------- what a build writes, and what it leaves out
+
+def test_a_missing_results_folder_is_a_usage_error_and_the_committed_board_is_left_alone(isolated, runner, tmp_path):
+    clone = _clone_with_records(isolated, [_record("general"), _record("other")])
+    board = clone / "leaderboard" / "LEADERBOARD.md"
+    board.write_text("the committed board\n")
+    missing = invoke(runner, "leaderboard", "build", "--results", str(tmp_path / "no-such-dir"), "--out", str(tmp_path / "site"))
+    assert missing.exit_code == 2
+    assert missing.stderr == (f"privbench: error: --results {tmp_path / 'no-such-dir'} is not a folder of result records: give "
+                              "--results DIR (the clone's own are in leaderboard/results)\n")
+    assert board.read_text() == "the committed board\n" and not (tmp_path / "site").exists()
+    mine = tmp_path / "mine"
+    shutil.copytree(clone / "leaderboard" / "results", mine)
+    elsewhere = invoke(runner, "leaderboard", "build", "--results", str(mine), "--out", str(tmp_path / "site"))
+    assert elsewhere.exit_code == 0, elsewhere.output
+    assert board.read_text() == "the committed board\n" and "leaderboard/LEADERBOARD.md left as it is" in elsewhere.stdout
+    asked = invoke(runner, "leaderboard", "build", "--results", str(mine), "--out", str(tmp_path / "site"),
+                   "--markdown", str(tmp_path / "mine.md"))
+    assert asked.exit_code == 0 and (tmp_path / "mine.md").read_text().startswith("# privbench leaderboard")
+    assert board.read_text() == "the committed board\n"
+    committed = invoke(runner, "leaderboard", "build", "--out", str(tmp_path / "site"))  # the clone's own records: its board
+    assert committed.exit_code == 0 and f"wrote {board}" in committed.stdout
+    assert board.read_text().startswith("# privbench leaderboard")
+
+
+def test_smoke_records_and_impossible_records_stay_off_the_board(isolated, runner):
+    impossible = _record("impossible", uar=[0.91] * 5, uar_male=[0.33] * 5, uar_female=[0.33] * 5)
+    records = [_record("general"), _record("other"), _record("general", budget="smoke"), _record("other", budget="smoke"),
+               impossible]
+    clone = _clone_with_records(isolated, records)
+    result = invoke(runner, "leaderboard", "build")
+    assert result.exit_code == 0, result.output
+    assert ("privbench: note: 2 record(s) of the smoke budget left out: below quick a run checks that the tool works, not how "
+            "an encoder does") in result.stderr
+    assert any(line.startswith("privbench: refused record: ") and "impossible" in line
+               and "U 0.9100 exceeds U(M) + U(F) = 0.6600, which no prediction can give" in line for line in result.stderr.splitlines())
+    site = clone / "leaderboard" / "site"
+    index = (site / "index.html").read_text()
+    assert "budget smoke" not in index and "2 record(s) of the smoke budget left out" in index
+    assert not (site / "overview-synthetic-smoke.html").exists() and not (site / "encoder-impossible.html").exists()
+    assert "budget smoke" not in (clone / "leaderboard" / "LEADERBOARD.md").read_text()
+
+
+def _spread(base: float, turn: int = 0) -> list[float]:
+    offsets = [0.0, 0.012, -0.01, 0.006, -0.008]
+    return [round(base + offsets[(i + turn) % 5], 4) for i in range(5)]
+
+
+def _nine(config=None) -> list[dict]:
+    """Ten encoders on two setups (one of them only on one), three clearly apart in P, seven that no test separates."""
+    records = []
+    for task in ("activation", "valence"):
+        records.append(_record("general", task=task, uar=_spread(0.60), privacy=_spread(0.30)))
+        for k in range(7):
+            records.append(_record(f"close-{k}", task=task, uar=_spread(0.60 + 0.004 * (k - 3), k + 1), privacy=_spread(0.30 + 0.003 * k, k)))
+        records.append(_record("leaky", task=task, uar=_spread(0.61, 2), privacy=_spread(0.10, 3)))
+        records.append(_record("private", task=task, uar=_spread(0.55, 4), privacy=_spread(0.48, 1)))
+    records.append(_record("partial", task="activation", uar=_spread(0.59, 1), privacy=_spread(0.42, 2)))
+    records[0]["config"] = config or {}
+    for record in records:
+        record["submission"] = {"name": record["encoder"]["name"], "display_name": record["encoder"]["display_name"],
+                                "url": "https://example.org/x", "authors": ["A. Person"], "description": "d", "entry": "e:E"}
+    return records
+
+
+@pytest.mark.skipif(_chromium() is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_plots_tables_and_pages_read_well_with_ten_encoders(isolated, runner, tmp_path):
+    """Items of issue 29 in the browser: 'all metrics' never runs under the plot, legends are page text, the
+    overview's plot keeps its height, per-table plots show chance and intervals on honest axes, the overview
+    ranks by tests over shared setups with intervals and tie groups, the encoder pages speak the tables'
+    language, and every page links the repository."""
+    import os
+
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')")
+    clone = _clone_with_records(isolated, _nine({"lambda_": 0.5, "gru_width": 32, "adversary": True}))
+    built = invoke(runner, "leaderboard", "build", "--repository", "https://example.org/privbench")
+    assert built.exit_code == 0, built.output
+    shots = Path(os.environ.get("PRIVBENCH_SCREENSHOTS", tmp_path / "shots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    server, url = _serve(clone / "leaderboard" / "site")
+    problems: list[str] = []
+    try:
+        with playwright_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=_chromium(), args=["--no-sandbox"])
+            for width, height in ((1280, 900), (390, 844)):
+                page = browser.new_page(viewport={"width": width, "height": height})
+                page.on("pageerror", lambda error: problems.append(str(error)))
+                page.goto(url + "index.html")
+                section = page.locator("section.group").first
+                section.locator("button.toggle").click()
+                assert section.locator("button.toggle").get_attribute("aria-pressed") == "true"
+                assert section.locator("th.secondary").first.is_visible() if width == 1280 else True
+                fits = page.evaluate(OVERFLOW)
+                assert fits == {"page": False, "tables": 0}, (width, fits)
+                table, figure = section.locator("table").bounding_box(), section.locator("figure.plot").bounding_box()
+                # the plot is beside the table or below it, never over it
+                assert table["x"] + table["width"] <= figure["x"] + 1 or table["y"] + table["height"] <= figure["y"] + 1, (table, figure)
+                section.scroll_into_view_if_needed()
+                page.screenshot(path=str(shots / f"ten-index-allmetrics-{width}.png"))
+                legend = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('figure.plot ul.legend li')).fontSize)")
+                assert legend >= 12, legend
+                tick = page.evaluate("() => document.querySelector('figure.plot svg text').getBoundingClientRect().height")
+                assert tick >= (8 if width == 390 else 10), tick  # tick labels at about the page's size, not 5 px
+                plot = section.locator("figure.plot > svg")
+                assert plot.locator("[id='chance-u']").count() == 1 and plot.locator("[id='chance-p']").count() == 1
+                assert plot.locator("[id^='interval-'][id$='-p']").count() == 11  # every encoder's 95% interval
+                ticks = [float(t) for t in plot.locator("[id='matplotlib.axis_2'] text").all_text_contents() if t.strip()[:1].isdigit()]
+                assert max(ticks) - min(ticks) >= 0.3 - 1e-9, ticks  # 0.57 against 0.59 is not blown up to fill the plot
+                caption = section.locator("figcaption").inner_text()
+                assert "grey crosses" not in caption and "95% intervals" in caption  # no promise of points that are not there
+
+                page.goto(url + "overview-synthetic-quick.html")
+                assert page.evaluate(OVERFLOW) == {"page": False, "tables": 0}
+                box = page.locator("figure.overview-plot > svg").bounding_box()
+                assert box["height"] >= (250 if width == 390 else 380), box  # not squashed by its legend
+                rows = {name: page.locator("table.overview tr", has=page.locator(f"a[href='encoder-{name}.html']"))
+                        for name in ("private", "leaky", "partial", "close-3", "general")}
+                rank = {name: int(row.locator("td[data-label='rank']").get_attribute("data-value")) for name, row in rows.items()}
+                assert rank["private"] == 1 and rank["close-3"] > 1 and rank["leaky"] > rank["close-3"]
+                assert "tied" in rows["close-3"].locator("td[data-label='rank']").inner_text()  # what no test separates
+                assert rows["partial"].locator("td[data-label='setups']").inner_text() == "1"  # only the setup it has
+                delta = rows["partial"].locator("td[data-label='ΔP [interval]']").inner_text()
+                assert delta.startswith("+0.120 [") and "]" in delta  # on activation alone: 0.42 - 0.30, with its interval
+                page.screenshot(path=str(shots / f"ten-overview-{width}.png"), full_page=True)
+
+                page.goto(url + "encoder-general.html")
+                assert page.evaluate(OVERFLOW) == {"page": False, "tables": 0}
+                headers = page.locator("section.record").first.locator("tbody td:first-child abbr").all_inner_texts()
+                assert headers == ["U", "L", "P", "MI", "U(M)", "U(F)", "MI-spk"]  # the tables' labels, in their order
+                text = page.locator("main").inner_text()
+                for repr_ in ("None", "True", "False", "{", "lambda_\":"):
+                    assert repr_ not in text, repr_
+                assert "adversary = yes" in text and "gru_width = 32" in text and "lambda_ = 0.5" in text
+                other = page.goto(url + "encoder-leaky.html")
+                assert other.ok and "(Δ -0.200)" in page.locator("section.record").first.inner_text()  # P against general
+                page.screenshot(path=str(shots / f"ten-encoder-{width}.png"))
+                page.goto(url + "about.html")
+                cite = page.locator("blockquote.citation").all_inner_texts()
+                assert any(c.startswith("Jaiswal, M., & Mower Provost, E. (2020). Privacy Enhanced Multimodal") for c in cite)
+                assert "cff-version" not in page.locator("main").inner_text()
+                for name in ("index.html", "about.html", "overview-synthetic-quick.html", "encoder-leaky.html"):
+                    page.goto(url + name)
+                    assert page.locator("nav a", has_text="Repository").get_attribute("href") == "https://example.org/privbench"
+                page.close()
+            browser.close()
+    finally:
+        server.shutdown()
+    assert problems == []

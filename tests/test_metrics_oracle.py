@@ -49,7 +49,7 @@ def test_the_knn_attacker_agrees_with_sklearns_classifier():
     y = (x[:, 0] + 0.3 * rng.normal(size=300) > 0).astype(np.int64)
     attack = Attack(x[:200], y[:200], x[200:250], y[200:250], x[250:], y[250:])
     neighbours = get_protocol().attacker.knn_neighbours
-    ours = knn_probabilities(attack, neighbours)  # k picked on validation, inputs z-scored with the training statistics
+    ours = knn_probabilities(attack, neighbours).test_probabilities  # k picked on validation, inputs z-scored with the training statistics
     mean, scale = x[:200].mean(axis=0), x[:200].std(axis=0)
     z = lambda rows: (rows - mean) / scale  # noqa: E731
     scores = {k: uar(y[200:250], KNeighborsClassifier(k).fit(z(x[:200]), y[:200]).predict(z(x[200:250]))) for k in neighbours}

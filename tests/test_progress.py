@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+
 from privbench.run.jobs import JobSpec, write_job
 from privbench.run.progress import CommandProgress, duration
+from privbench.run.score_jobs import ScoreSpec
 
 BASE = JobSpec("/e", "ab" * 32, "cd" * 32, "synthetic", "ef" * 32, "01" * 32, "audio", "activation", 0, 0, {"a": 1}, "main", 15, "x")
 
@@ -28,8 +31,9 @@ def test_eta_weighs_each_kind_by_its_own_measured_time_and_the_workers(isolated)
 
 def test_cached_jobs_count_as_settled_and_give_the_first_estimate(isolated):
     jobs = [_job("audio", r) for r in range(3)]
-    write_job(jobs[0], {"chance_reached": None, "epochs": 3, "best_epoch": 2, "attacks": {}, "timings": {"train_s": 30.0},
-                        "validation": {}, "history": [], "test_ids": [], "test_probabilities": []})
+    write_job(jobs[0], {"ids": ["u"], "h": np.zeros((1, 2), np.float32), "probabilities": np.full((1, 3), 1 / 3),
+                        "fit": {"epochs": 3, "best_epoch": 2, "chance_reached": None, "chance_source": None, "gender_uar": None,
+                                "history": []}, "timings": {"train_s": 30.0}, "environment": {}})
     progress = CommandProgress(jobs, workers=1)
     status = progress.status()
     assert (status.cached, status.remaining, status.eta_s) == (1, 2, 60.0)  # the cached job's 30 s, twice
@@ -88,3 +92,13 @@ def test_two_evaluations_that_share_a_main_job_count_it_once(isolated):
     shared = _job("audio", 0)
     progress = CommandProgress([("priv-c on c", shared), ("priv-c-lambda-0.5 on c", shared)], workers=1)
     assert progress.status().total == 1
+
+
+def test_score_steps_are_counted_and_estimated_from_score_steps_not_from_training(isolated):
+    jobs = [_job("audio", r) for r in range(2)]
+    scores = [ScoreSpec(job, "code", "tables") for job in jobs]
+    progress = CommandProgress(jobs + scores, workers=1)
+    assert progress.status().total == 4
+    progress.job_finished(jobs[0], {"timings": {"train_s": 100.0}})
+    progress.job_finished(scores[0], {"timings": {"score_s": 2.0}})
+    assert progress.status().eta_s == 100.0 + 2.0  # one job and one score step left, each at its own kind's cost

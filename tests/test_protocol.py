@@ -11,7 +11,7 @@ from conftest import REPO
 
 def test_protocol_reads_every_section_with_the_papers_numbers():
     protocol = get_protocol()
-    assert protocol.version == "2"
+    assert protocol.version == "3"
     assert protocol.training.gender_chance_tolerance == 0.05 and protocol.metrics.inversion_margin == 0.05
     assert protocol.membership.fold_roles == ("train", "train", "train", "attacker", "score")
     assert protocol.significance.reference_for("2") == "priv-c" and protocol.significance.reference_for("1a") == "general"
@@ -26,6 +26,8 @@ def test_protocol_reads_every_section_with_the_papers_numbers():
     assert protocol.attacker.hidden_layers == (2, 3, 4)
     assert [protocol.budget(name).rotations for name in ("smoke", "quick", "standard", "paper")] == [1, 5, 5, 5]
     assert protocol.budget("standard").random_draws == 7
+    assert protocol.identity.families == ("ignorant", "informed") and protocol.membership_lr.surfaces == ("h", "loss")
+    assert protocol.controls.names == ("control-noise", "control-voice", "control-memoriser")
 
 
 def test_fingerprint_is_the_sha256_of_the_file():
@@ -60,10 +62,9 @@ def test_a_malformed_protocol_is_named_precisely(tmp_path: Path, edit, message):
         load_protocol(path)
 
 
-def _leaf_fields(cls, prefix=""):
-    """(dotted key, field name, parent class) of every field of the protocol's dataclasses."""
+def _leaf_fields(cls, via=()):
+    """(class, field name, path of fields from Protocol to the class) of every field of the protocol's dataclasses."""
     import dataclasses
-    import types
     import typing
 
     hints = typing.get_type_hints(cls)
@@ -72,31 +73,109 @@ def _leaf_fields(cls, prefix=""):
             continue
         kind = hints[field.name]
         inner = [a for a in (kind, *typing.get_args(kind)) if dataclasses.is_dataclass(a)]
-        yield prefix + field.name.rstrip("_"), field.name, cls
-        if inner and typing.get_origin(kind) in (None, dict, typing.Union, types.UnionType):
-            yield from _leaf_fields(inner[0], prefix + field.name + ".")
+        yield cls, field.name, via
+        if inner:
+            yield from _leaf_fields(inner[0], via + (field.name,))
+
+
+def _receiver(node):
+    """The last identifier of an expression: a.b.c -> c, a[i] -> a, f(x) -> f, replace(x, ...) -> x."""
+    import ast
+
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Subscript):
+        return _receiver(node.value)
+    if isinstance(node, ast.Call):
+        if _receiver(node.func) == "replace" and node.args:
+            return _receiver(node.args[0])
+        return _receiver(node.func)
+    return None
+
+
+def _attribute_reads(source: str):
+    """What one module does with names: (receiver, attribute, enclosing class) of every attribute read that
+    is not a method call, (name, source receiver) of every assignment and for loop, and (parameter, annotation)."""
+    import ast
+
+    reads, assigns, params = set(), [], []
+    for tree in (ast.parse(source),):
+        called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+        owner = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                for inner in ast.walk(node):
+                    owner[id(inner)] = node.name
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and id(node) not in called:
+                reads.add((_receiver(node.value), node.attr, owner.get(id(node))))
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.For)) and getattr(node, "value", getattr(node, "iter", None)) is not None:
+                value = node.iter if isinstance(node, ast.For) else node.value
+                targets = [node.target] if isinstance(node, (ast.AnnAssign, ast.For)) else node.targets
+                for target in targets:
+                    if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts):
+                        assigns += [(_receiver(t), _receiver(v)) for t, v in zip(target.elts, value.elts)]
+                    else:
+                        assigns += [(_receiver(t), _receiver(value)) for t in getattr(target, "elts", [target])]
+            elif isinstance(node, ast.arg) and node.annotation is not None:
+                params.append((node.arg, ast.unparse(node.annotation)))
+    return reads, assigns, params
+
+
+# Protocol methods that hand out one entry of a dict-valued table.
+_ACCESSORS = {"corpora": {"corpus"}, "budgets": {"budget"}}
+
+
+def unread_protocol_keys(sources: list[str]) -> list[str]:
+    """The protocol's keys no code reads by name: a key `a.b` counts as read only where an attribute `b` is
+    read (not called) on something that holds table `a`: an expression ending in `.a`, a name bound to one
+    (assigned, looped over, or a parameter annotated with its class), or `self` inside the class itself.
+    So `job.seed` does not read `synthetic.seed`, and `roles.count(...)` does not read `synthetic.raters.count`."""
+    from privbench.protocol import ModelConfig, ModelGrid, Protocol
+
+    modules = [_attribute_reads(source) for source in sources]  # names are bound per module
+
+    def read_in(module, cls, name: str, via: tuple[str, ...]) -> bool:
+        reads, assigns, params = module
+        holders = ({via[-1]} | _ACCESSORS.get(via[-1], set())) if via else {"protocol"}
+        holders |= {param for param, annotation in params if cls.__name__ in annotation.replace("|", " ").split()}
+        grown = True
+        while grown:
+            bound = {target for target, source in assigns if source in holders and target}
+            grown = not bound <= holders
+            holders |= bound
+        return any(attr == name and (receiver in holders or (receiver == "self" and owner == cls.__name__))
+                   for receiver, attr, owner in reads)
+
+    return [".".join(via + (name.rstrip("_"),)) for cls, name, via in _leaf_fields(Protocol)
+            if cls not in (ModelConfig, ModelGrid)  # read as a whole (the test below)
+            and not any(read_in(module, cls, name, via) for module in modules)]
+
+
+def _code() -> list[str]:
+    import privbench
+
+    return [path.read_text() for folder in (Path(privbench.__file__).parent, REPO / "baselines", REPO / "controls")
+            for path in folder.rglob("*.py")]
 
 
 def test_every_key_of_the_protocol_is_read_by_the_code_it_governs():
     """Every protocol.toml key is a field (an unknown key fails the load: tested above) and every field is
-    read somewhere in privbench or the baselines, so editing a key changes what runs, never only the hash.
-    The model configuration and grid are read as a whole (privbench/encoders/submission.py turns them into a
-    submission's [config] and [search]); every other field must be read by name."""
+    read by name on the table that holds it, somewhere in privbench, the baselines or the controls, so editing
+    a key changes what runs, never only the hash. The model configuration and grid are read as a whole
+    (privbench/encoders/submission.py turns them into a submission's [config] and [search])."""
+    code = _code()
+    assert "_model_config(protocol.training.grid if lists else protocol.training.default_config)" in "\n".join(code)
+    assert unread_protocol_keys(code) == []
+
+
+def test_the_read_check_fails_when_a_read_is_deleted():
+    """The check above can fail: with every read of synthetic.raters.count and synthetic.seed taken out of the
+    code (where a looser check was fooled by `roles.count(` and `job.seed`), it names exactly those two keys."""
     import re
 
-    import privbench
-    from privbench.protocol import ModelConfig, ModelGrid, Protocol
-
-    sources = [path.read_text() for folder in (Path(privbench.__file__).parent, REPO / "baselines")
-               for path in folder.rglob("*.py")]
-    code = "\n".join(sources)
-    whole = "_model_config(protocol.training.grid if lists else protocol.training.default_config)"
-    read_whole = {ModelConfig: whole, ModelGrid: whole}
-    unread = []
-    for key, name, parent in _leaf_fields(Protocol):
-        if parent in read_whole:
-            assert read_whole[parent] in code, f"{parent.__name__} is no longer read as a whole"
-            continue
-        if not re.search(rf"\.{name}\b", code):
-            unread.append(key)
-    assert unread == [], f"protocol keys no code reads: {unread}"
+    deleted = [re.sub(r"settings\.raters\.count|protocol\.synthetic\.seed|settings\.seed", "0", source) for source in _code()]
+    assert any("settings.raters.count" in source for source in _code())
+    assert sorted(unread_protocol_keys(deleted)) == ["synthetic.raters.count", "synthetic.seed"]

@@ -249,7 +249,9 @@ def test_reproduce_table_2_at_the_smoke_budget(isolated, runner, evaluable_corpu
     shutil.copy(REPO / "benchmark" / "reference" / "paper_tables.csv", isolated / "benchmark" / "reference")
 
     plan = invoke(runner, "reproduce", "--table", "2", "--budget", "smoke", "--plan")
-    assert plan.exit_code == 0 and "2 evaluations, 8 jobs, 0 cached" in plan.stdout
+    assert plan.exit_code == 0 and "2 evaluations, 16 jobs, 0 cached" in plan.stdout  # 8 training jobs, 8 score steps
+    # a fresh machine has no job times to estimate from: said, not silently left out
+    assert "; no time estimate yet: it is made from the times of jobs this machine has finished" in plan.stdout
 
     result = invoke(runner, "reproduce", "--table", "2", "--budget", "smoke", "--workers", "1")
     assert result.exit_code == 0, result.output
@@ -259,8 +261,50 @@ def test_reproduce_table_2_at_the_smoke_budget(isolated, runner, evaluable_corpu
     report = isolated / "leaderboard" / "reports" / "table-2-synthetic-smoke.md"
     assert report.read_text() in result.stdout
     first = report.read_text()
-    shutil.rmtree(isolated.parent / "cache" / "jobs")  # nothing to reuse: --from-records must run nothing
+    planned = invoke(runner, "reproduce", "--table", "2", "--budget", "smoke", "--plan")
+    assert "16 jobs, 16 cached; nothing left to run" in planned.stdout
+    shutil.rmtree(isolated.parent / "cache" / "store")  # nothing to reuse: --from-records must run nothing
     again = invoke(runner, "reproduce", "--table", "2", "--budget", "smoke", "--from-records")
     assert again.exit_code == 0, again.output
-    assert report.read_text() == first and not (isolated.parent / "cache" / "jobs").exists()
+    assert report.read_text() == first and not (isolated.parent / "cache" / "store").exists()
     assert (isolated / "leaderboard" / "results" / "priv-e" / "smoke" / "synthetic" / "multimodal-valence.json").is_file()
+
+
+def _stored_record(model: str, corpus: str, modality: str, task: str, uar: list[float], privacy: list[float]) -> dict:
+    """A record as evaluate writes it (valid, under this clone's protocol), for a corpus nobody here holds."""
+    protocol = get_protocol()
+    values = {name: [0.5] * 5 for name in ("uar_male", "uar_female", "leakage", "membership", "membership_speaker")}
+    values.update(uar=uar, privacy=privacy)
+    return {"schema": "privbench.result/1", "encoder": {"name": model, "sha256": "ab" * 32, "display_name": model},
+            "protocol": {"version": protocol.version, "sha256": protocol.sha256, "budget": "quick"},
+            "corpus": {"name": corpus, "content_sha256": "ef" * 32, "split_sha256": "01" * 32}, "modality": modality, "task": task,
+            "metrics": {name: summarise(name, v, 1, 0.05) for name, v in values.items()}, "chance_reached": None, "config": {},
+            "runtime_s": 1.0, "environment": {"privbench": "0.1.0"}, "created": "2026-01-01T00:00:00+00:00"}
+
+
+def test_reproduce_from_records_needs_no_corpus(isolated, runner):
+    """The committed RAVDESS tables render on a machine without the RAVDESS audio: the records carry what the
+    tables need (corpus, modality, task, budget, protocol); nothing is prepared, generated or trained."""
+    from privbench.records import ResultRecord, write_record
+
+    (isolated / "benchmark" / "reference").mkdir()
+    shutil.copy(REPO / "benchmark" / "reference" / "paper_tables.csv", isolated / "benchmark" / "reference")
+    results = isolated / "leaderboard" / "results"
+    for task in ("activation", "valence"):
+        write_record(results, ResultRecord(_stored_record("general", "ravdess", "audio", task, [0.60, 0.61, 0.62, 0.60, 0.61],
+                                                          [0.30, 0.31, 0.29, 0.30, 0.32])))
+        write_record(results, ResultRecord(_stored_record("priv-c", "ravdess", "audio", task, [0.58, 0.60, 0.61, 0.59, 0.60],
+                                                          [0.40, 0.41, 0.42, 0.43, 0.44])))
+    result = invoke(runner, "reproduce", "--table", "all", "--corpus", "ravdess", "--from-records")
+    assert result.exit_code == 0, result.output
+    assert "| audio | ravdess | 0.50 ± 0.00" in result.stdout and "Priv-C P" in result.stdout  # table 1a, from the records
+    assert "0.42 ± 0.02+" in result.stdout  # Priv-C's P, marked against general
+    assert "privbench: note: Table 2 needs multimodal; ravdess records hold audio: no report" in result.stderr
+    reports = isolated / "leaderboard" / "reports"
+    assert (reports / "table-1a-ravdess-quick.md").is_file() and (reports / "findings-ravdess-quick.md").is_file()
+    cache = isolated.parent / "cache"
+    assert not (cache / "corpora").exists() and not (cache / "synthetic").exists() and not (cache / "store").exists()
+    assert not (isolated / "benchmark" / "splits" / "ravdess.json").exists()  # no split was fixed: no corpus was read
+    nothing = invoke(runner, "reproduce", "--table", "1a", "--corpus", "crema-d", "--from-records")
+    assert nothing.exit_code == 1 and "nothing to render" in nothing.stderr
+    assert "no records of crema-d at budget quick" in nothing.stderr

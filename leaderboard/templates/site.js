@@ -29,7 +29,8 @@ document.addEventListener("DOMContentLoaded", () => {
   filters.forEach((select) => select.addEventListener("change", apply));
   document.querySelectorAll("button[data-toggle]").forEach((button) => {
     button.addEventListener("click", () => {
-      const box = button.closest(".tablebox");
+      // The whole layout: with every metric shown, the table takes the width and the plot moves below it.
+      const box = button.closest(".layout") || button.closest(".tablebox");
       const shown = box.classList.toggle(button.dataset.toggle);
       button.setAttribute("aria-pressed", shown ? "true" : "false");
     });

@@ -79,8 +79,10 @@ class Submission:
 
     def metadata(self, kind: str = "encoder") -> dict[str, Any]:
         data = {"name": self.name, "display_name": self.display_name, "authors": list(self.authors),
-                "description": self.description, "url": self.url, "entry": self.entry,
-                "modalities": list(self.modalities), "inputs": list(self.inputs), "sha256": self.sha256, "kind": kind}
+                "description": self.description, "url": self.url, "modalities": list(self.modalities),
+                "inputs": list(self.inputs), "sha256": self.sha256, "kind": kind}
+        if self.entry:
+            data["entry"] = self.entry
         if self.representations:
             data["representations"] = dict(self.representations)
         return data

@@ -12,11 +12,17 @@ modality); a setup's outcome is
 - inconclusive: neither (too few rotations give no test at all: such a setup
   is listed as untestable and does not count).
 
-A question's verdict over its setups: supported when at least half of the
-tested setups support it and none contradicts it; contradicted when at least
-half contradict it and none supports it; inconclusive otherwise; "not tested"
-when no setup has the records and rotations it needs. Comparisons use the
-ranked values (an inverted attack counts as chance, docs/protocol.md section 6).
+A question's verdict over its setups (docs/protocol.md section 7a): supported
+when more than half of the tested setups support it and none contradicts it;
+contradicted when more than half contradict it and none supports it;
+inconclusive otherwise; "not tested" when no setup has the records and
+rotations it needs. Questions that compare a privacy model (one with a gender
+adversary) count a setup only where that model reached chance in more than
+half of its rotations (the paper compares models while making sure the
+leakage is reduced to chance); the others are listed as "not at chance", with
+their numbers, and do not vote. Every detail names how many rotations reached
+chance. Comparisons use the ranked values (a value on the privacy side of
+chance counts as chance, docs/protocol.md section 6).
 
 Checks that are not the paper's hypotheses (for example "general leaks gender
 above chance") are numbered X1, X2, ... in their own list.
@@ -39,6 +45,8 @@ from privbench.results.tables import TITLES, find_record
 
 Record = Mapping[str, Any]
 SUPPORTED, CONTRADICTED, INCONCLUSIVE, UNTESTABLE = "supported", "contradicted", "inconclusive", "untestable"
+NOT_AT_CHANCE = "not at chance"  # a setup whose privacy model missed chance in half its rotations or more: no vote
+NO_VOTE = (UNTESTABLE, NOT_AT_CHANCE)
 
 
 @dataclass(frozen=True)
@@ -76,22 +84,25 @@ class Finding:
 
 
 def _tally(tests: Sequence[Test]) -> str:
-    tested = [t for t in tests if t.outcome != UNTESTABLE]
+    tested = [t for t in tests if t.outcome not in NO_VOTE]
+    excluded = sum(t.outcome == NOT_AT_CHANCE for t in tests)
     if not tested:
-        return ""
+        return f" ({excluded} setups not at chance)" if excluded else ""
     counts = {outcome: sum(t.outcome == outcome for t in tested) for outcome in (SUPPORTED, CONTRADICTED, INCONCLUSIVE)}
-    return f" ({', '.join(f'{n} {outcome}' for outcome, n in counts.items() if n)} of {len(tested)} setups)"
+    return (f" ({', '.join(f'{n} {outcome}' for outcome, n in counts.items() if n)} of {len(tested)} setups"
+            + (f"; {excluded} more not at chance" if excluded else "") + ")")
 
 
 def verdict(tests: Sequence[Test]) -> str:
-    tested = [t for t in tests if t.outcome != UNTESTABLE]
+    """Strict majority over the setups that vote (docs/protocol.md section 7a)."""
+    tested = [t for t in tests if t.outcome not in NO_VOTE]
     if not tested:
         return "not tested"
     supported = sum(t.outcome == SUPPORTED for t in tested)
     contradicted = sum(t.outcome == CONTRADICTED for t in tested)
-    if supported * 2 >= len(tested) and not contradicted:
+    if supported * 2 > len(tested) and not contradicted:
         return SUPPORTED
-    if contradicted * 2 >= len(tested) and not supported:
+    if contradicted * 2 > len(tested) and not supported:
         return CONTRADICTED
     return INCONCLUSIVE
 
@@ -116,12 +127,45 @@ class Records:
                     yield corpus, modality, task
 
 
+def chance_count(record: Record) -> tuple[int, int] | None:
+    """(rotations whose kept model reached chance, rotations) of a model with a gender adversary, else None."""
+    per_rotation = (record.get("selection") or {}).get("chance_reached")
+    if per_rotation is None:
+        reached = record.get("chance_reached")
+        return None if reached is None else (int(bool(reached)), 1)
+    known = [r for r in per_rotation if r is not None]
+    return (sum(bool(r) for r in known), len(known)) if known else None
+
+
+def at_chance(record: Record) -> bool:
+    """Whether a setup of this model votes: no gender adversary, or chance in more than half its rotations."""
+    count = chance_count(record)
+    return count is None or count[0] * 2 > count[1]
+
+
 def _summary(record: Record, metric: str) -> str:
     entry = record["metrics"].get(metric, {})
     mean, sd = entry.get("mean"), entry.get("sd")
     if mean is None:
         return "-"
-    return f"{mean:.3f}" + (f" ± {sd:.3f}" if sd is not None else "")
+    count = chance_count(record)
+    return (f"{mean:.3f}" + (f" ± {sd:.3f}" if sd is not None else "")
+            + (f" (chance in {count[0]} of {count[1]} rotations)" if count is not None else ""))
+
+
+def voting(pairs: Sequence[tuple], detail: Callable[[tuple], str]) -> tuple[list[tuple], list[Test]]:
+    """The pairs whose models all vote (`at_chance`), and a "not at chance" entry for each other one.
+    A pair is (setup, record, other record or None, ...)."""
+    votes, excluded = [], []
+    for pair in pairs:
+        records = [r for r in pair[1:3] if isinstance(r, Mapping)]
+        if all(at_chance(r) for r in records):
+            votes.append(pair)
+        else:
+            missed = [f"{TITLES.get(r['encoder']['name'], r['encoder']['name'])} reached chance in "
+                      f"{chance_count(r)[0]} of {chance_count(r)[1]} rotations" for r in records if not at_chance(r)]
+            excluded.append(Test(pair[0], detail(pair), "; ".join(missed) + ": does not vote", NOT_AT_CHANCE))
+    return votes, excluded
 
 
 def _p(value: float | None) -> str:
@@ -222,15 +266,26 @@ def q1(data: Records, significance: Significance) -> Finding:
                    needs="general's audio, text and multimodal records of one corpus (a corpus with transcripts and word vectors)")
 
 
+def _pair_detail(pair: tuple) -> str:
+    setup, record, other, metric, side, other_side = pair
+    return f"{side.label('')} {_summary(record, metric)} vs {other_side.label('')} {_summary(other, metric)}"
+
+
+def _voting_directional(pairs, sign: int, significance: Significance) -> list[Test]:
+    votes, excluded = voting(pairs, _pair_detail)
+    return directional(votes, sign, significance) + excluded
+
+
 def q2(data: Records, significance: Significance) -> Finding:
-    tests = directional(_model_pairs(data, "priv-c", "general", "privacy", ALL), +1, significance)
+    tests = _voting_directional(_model_pairs(data, "priv-c", "general", "privacy", ALL), +1, significance)
     return Finding("Q2", "How does the privacy metric change when a network is trained to preserve privacy?", "5.2",
                    "P(Priv-C) > P(general).", tuple(tests), verdict(tests))
 
 
 def q3(data: Records, significance: Significance) -> Finding:
-    pairs = [(setup, r, o) for setup, r, o, *_ in _model_pairs(data, "priv-c", "general", "uar", ALL)]
-    tests = non_inferiority(pairs, "uar", significance)
+    pairs, excluded = voting([(setup, r, o) for setup, r, o, *_ in _model_pairs(data, "priv-c", "general", "uar", ALL)],
+                             lambda pair: f"Priv-C U {_summary(pair[1], 'uar')} vs General U {_summary(pair[2], 'uar')}")
+    tests = non_inferiority(pairs, "uar", significance) + excluded
     return Finding("Q3", "How does emotion recognition performance change when networks are trained to preserve privacy?",
                    "5.3", f"a minor drop at most: the {significance.equivalence_confidence:.0%} CI of U(Priv-C) - U(general) "
                           f"lies above -{significance.equivalence_margin:g} (one-sided tests, TOST); entirely below it: "
@@ -288,7 +343,7 @@ def q4(data: Records, significance: Significance, lambdas: Sequence[float], base
 
 def q5(data: Records, significance: Significance) -> Finding:
     margin, confidence = significance.equivalence_margin, significance.equivalence_confidence
-    pairs = _model_pairs(data, "priv-c", "general", "gap", ALL)
+    pairs, excluded = voting(_model_pairs(data, "priv-c", "general", "gap", ALL), _pair_detail)
     cells = {i: ("gap", record_values(r, "gap") or [], record_values(o, "gap") or []) for i, (_, r, o, *_) in enumerate(pairs)}
     changed = compare(cells, significance)
     summaries = [difference(*cells[i][1:], significance) for i in range(len(pairs))]
@@ -307,6 +362,7 @@ def q5(data: Records, significance: Significance) -> Finding:
         tests.append(Test(setup, detail, f"change of the gap {d.mean:+.3f}, adjusted p {_p(changed[i].p_adjusted)}; "
                                          f"{confidence:.0%} CI [{low:+.3f}, {high:+.3f}], within ±{margin:g}: adjusted p "
                                          f"{_p(equivalent[i])}", outcome))
+    tests += excluded
     return Finding("Q5", "Focusing on gender, how does emotion recognition change when a network is trained to preserve privacy?",
                    "5.5", f"the change is imbalanced across genders: the gap U(F) - U(M) of Priv-C differs from general's "
                           f"(paired test); contradicted when the difference's {confidence:.0%} CI lies within ±{margin:g}.",
@@ -314,7 +370,7 @@ def q5(data: Records, significance: Significance) -> Finding:
 
 
 def q6(data: Records, significance: Significance) -> Finding:
-    tests = directional(_model_pairs(data, "priv-e", "priv-c", "privacy", ("multimodal",)), +1, significance)
+    tests = _voting_directional(_model_pairs(data, "priv-e", "priv-c", "privacy", ("multimodal",)), +1, significance)
     return Finding("Q6", "Does the location of the adversarial component within a network affect the privacy metric and "
                          "emotion recognition?", "5.6",
                    "P(Priv-E) > P(Priv-C), multimodal.", tuple(tests), verdict(tests),
@@ -327,16 +383,19 @@ def q7(data: Records, significance: Significance) -> Finding:
              ("Q7c", "P(Privacy-Multiple) > P(general).", "priv-multi", "general", "privacy", +1),
              ("Q7d", "MI(Privacy-Multiple) < MI(general).", "priv-multi", "general", "membership", -1))
     # One correction over the question's tests: collect every pair, test together, split by part.
-    pairs, owners = [], []
+    pairs, owners, excluded = [], [], []
     for part, _, model, other, metric, sign in specs:
-        for pair in _model_pairs(data, model, other, metric, ALL):
+        votes, missed = voting(_model_pairs(data, model, other, metric, ALL), _pair_detail)
+        for pair in votes:
             pairs.append((pair, sign))
             owners.append(part)
+        excluded += [(part, test) for test in missed]
     tests = _directional_signed(pairs, significance)
     parts = []
     for part, hypothesis, *_ in specs:
-        own = tuple(t for t, owner in zip(tests, owners) if owner == part)
+        own = tuple(t for t, owner in zip(tests, owners) if owner == part) + tuple(t for owner, t in excluded if owner == part)
         parts.append(Finding(part, "", "", hypothesis, own, verdict(own)))
+    tests = tests + [t for _, t in excluded]
     verdicts = [p.verdict for p in parts]
     overall = ("not tested" if all(v == "not tested" for v in verdicts) else CONTRADICTED if CONTRADICTED in verdicts
                else SUPPORTED if all(v == SUPPORTED for v in verdicts) else INCONCLUSIVE)
@@ -384,6 +443,14 @@ def extra_checks(data: Records, significance: Significance) -> list[Finding]:
               _chance_pairs(data, "priv-c", "privacy"), -1),
         check("X5", "Priv-C's privacy gain survives the strongest attacker family: P-worst(Priv-C) > P-worst(general).",
               _model_pairs(data, "priv-c", "general", "privacy_worst", ALL), +1),
+        check("X6", "Q7 asked of identity: speaker-invariant training raises ID-EER above general's: "
+                    "ID-EER(Priv-SpeakerID) > ID-EER(general).",
+              _model_pairs(data, "priv-speaker", "general", "identity_eer", ALL), +1,
+              "Priv-SpeakerID's and general's records with identity metrics (protocol 3)"),
+        check("X7", "Q7 asked of a membership attack with power: speaker-invariant training lowers MI-LR below "
+                    "general's: MI-LR-AUC(Priv-SpeakerID) < MI-LR-AUC(general) (per rotation).",
+              _model_pairs(data, "priv-speaker", "general", "membership_lr_auc", ALL), -1,
+              "Priv-SpeakerID's and general's records with MI-LR (protocol 3, a budget with every rotation)"),
     ]
 
 
@@ -413,9 +480,10 @@ def findings_markdown(questions: Sequence[Finding], extra: Sequence[Finding], al
               "supports the hypothesis when its effect is significant after Benjamini-Hochberg over the question's tests "
               f"(adjusted p < {alpha:g}), or, for the equivalence questions (Q3, Q4's utility, Q5), when the confidence interval "
               "falls on the hypothesis' side of the margin; it contradicts it when the effect or interval goes the other "
-              "way; otherwise it is inconclusive. A question is supported when at least half of its tested setups support "
-              "it and none contradicts it, contradicted in the mirror case, inconclusive otherwise. Inverted attacks count "
-              "as chance.", ""]
+              "way; otherwise it is inconclusive. A question is supported when more than half of its tested setups support "
+              "it and none contradicts it, contradicted in the mirror case, inconclusive otherwise. A setup whose privacy "
+              "model reached chance in half its rotations or fewer is listed as not at chance and does not vote (Q2, Q3, "
+              "Q5, Q6, Q7). Values on the privacy side of chance count as chance.", ""]
     lines += [finding.markdown() for finding in questions]
     lines += ["## Extra checks (not the paper's hypotheses)", ""]
     lines += [finding.markdown() for finding in extra]

@@ -3,7 +3,10 @@
 It plans the evaluations each table needs (tables.plan_table), runs them
 through `evaluate` (so finished jobs and records are reused), renders each
 table in the paper's layout, answers Q1-Q7 from the records, and writes the
-Markdown to `leaderboard/reports/`.
+Markdown to `leaderboard/reports/`. With `from_records` it runs nothing and
+needs no corpus: each corpus' setups and content come from the records found
+(the records carry corpus, modality, task, budget and protocol), so anyone can
+render the committed tables of a corpus they do not hold.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from typing import Any
 
 from privbench.data.corpora.store import load_corpus
 from privbench.data.prepare import ensure_prepared, needs_generating
+from privbench.errors import CorpusError
 from privbench.run.evaluate import NotGenerated, Progress, Request, check_request, evaluate, planned_jobs
-from privbench.run.executor import Executor
+from privbench.run.executor import Executor, JobOutcome
 from privbench.results.findings import findings, findings_markdown
 from privbench.run.jobs import JobSpec
 from privbench.protocol import Protocol
@@ -30,6 +34,7 @@ class Reproduction:
     findings: dict[str, str] = field(default_factory=dict)  # corpus -> Markdown
     reports: list[Path] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    failed: list[JobOutcome] = field(default_factory=list)  # the failed tasks (cause, log): executor.advice
 
 
 def table_ids(choice: str) -> list[str]:
@@ -78,25 +83,58 @@ def request_for(planned: Planned, budget: str, device: str, results: Path, basel
                    results, variant_name=planned.model.name if variant else None, variant_config=variant)
 
 
-def _matching_records(results: Path, fresh: list[dict[str, Any]], corpus: str, budget: str, protocol: Protocol) -> list[dict[str, Any]]:
-    """This run's records of the corpus, plus earlier ones in `results` made under the same
-    protocol, budget and corpus content (so findings can use tables run separately)."""
+def _earlier(results: Path, corpus: str, budget: str, protocol: Protocol) -> list[dict[str, Any]]:
+    """The records in `results` of this corpus made under this protocol and budget."""
     from privbench.records import read_records
 
-    content = load_corpus(corpus, protocol).content_sha256
+    return [record for record in read_records(results)[0]
+            if record["corpus"]["name"] == corpus and record["protocol"]["budget"] == budget
+            and record["protocol"]["sha256"] == protocol.sha256]
+
+
+def _prepared_content(corpus: str, protocol: Protocol) -> str | None:
+    """The prepared corpus' content sha256, or None where it is not prepared (or not usable)."""
+    if needs_generating(corpus, protocol):
+        return None
+    try:
+        return load_corpus(corpus, protocol).content_sha256
+    except CorpusError:
+        return None
+
+
+def _matching_records(fresh: list[dict[str, Any]], earlier: list[dict[str, Any]], corpus: str,
+                      content: str | None) -> list[dict[str, Any]]:
+    """This run's records of the corpus, plus earlier ones of the same corpus content (so findings
+    can use tables run separately)."""
     mine = {(r["encoder"]["name"], r["modality"], r["task"]): r for r in fresh if r["corpus"]["name"] == corpus}
-    earlier, _ = read_records(results)
     for record in earlier:
         key = (record["encoder"]["name"], record["modality"], record["task"])
-        if (key not in mine and record["corpus"]["name"] == corpus and record["corpus"]["content_sha256"] == content
-                and record["protocol"]["budget"] == budget and record["protocol"]["sha256"] == protocol.sha256):
+        if key not in mine and record["corpus"]["content_sha256"] == content:
             mine[key] = record
     return list(mine.values())
 
 
+def _records_content(earlier: list[dict[str, Any]], prepared: str | None, corpus: str,
+                     note: Callable[[str], None]) -> str | None:
+    """Which corpus content the rendered records are of: the prepared copy's when records of it exist,
+    else the newest record's (a corpus you do not hold: its committed records)."""
+    contents = {record["corpus"]["content_sha256"] for record in earlier}
+    if prepared in contents or not contents:
+        return prepared
+    newest = max(earlier, key=lambda record: record["created"])["corpus"]["content_sha256"]
+    if len(contents) > 1 or prepared is not None:
+        note(f"records of {len(contents)} versions of {corpus} found"
+             + (" (none of your prepared copy)" if prepared is not None else "")
+             + f": rendering the newest, content sha256 {newest[:12]}")
+    return newest
+
+
+_MODALITY_ORDER = ("audio", "text", "multimodal")
+
+
 def reproduce(ids: Sequence[str], corpora: Sequence[str], budget: str, protocol: Protocol, executor: Executor,
               results: Path, reports: Path, baselines: Path, device: str = "cpu",
-              progress_for: Callable[[str], Progress] | None = None, note: Callable[[str], None] = lambda text: None,
+              progress_for: Callable[[str, str], Progress] | None = None, note: Callable[[str], None] = lambda text: None,
               on_plan: Callable[[list[tuple[str, JobSpec]]], None] = lambda jobs: None, from_records: bool = False) -> Reproduction:
     """Run what the tables need and write their reports; `on_plan` receives every job of the command
     before the first runs (for one progress account of the whole command). `from_records`: run
@@ -112,22 +150,34 @@ def reproduce(ids: Sequence[str], corpora: Sequence[str], budget: str, protocol:
         checked = [check_request(request, protocol, note) for request in requests]  # refuse before training anything
         on_plan(owned_jobs(planned, requests, checked, protocol))
         for request, ready, entry in zip(requests, checked, planned):
-            progress = progress_for(entry.label) if progress_for else Progress()
+            progress = progress_for(entry.label, ready.submission.name) if progress_for else Progress()
             evaluation = evaluate(request, protocol, executor, progress, ready)
             records.extend(evaluation.records)
             outcome.failures.extend(evaluation.failures)
+            outcome.failed.extend(evaluation.failed)
 
     paper = read_paper_values(protocol.path.parent / "reference" / "paper_tables.csv")
     specs = specs_for(protocol, budget)
     significance = protocol.significance
     for corpus in corpora:
-        mine = _matching_records(results, records, corpus, budget, protocol)
-        setups = load_corpus(corpus, protocol).setups
+        earlier = _earlier(results, corpus, budget, protocol)
+        if from_records:  # no corpus needed: what the records hold is what the tables show
+            content = _records_content(earlier, _prepared_content(corpus, protocol), corpus, note)
+            mine = _matching_records([], earlier, corpus, content)
+            setups = tuple(m for m in _MODALITY_ORDER if any(record["modality"] == m for record in mine))
+            if not mine:
+                note(f"no records of {corpus} at budget {budget} under protocol {protocol.version} "
+                     f"({protocol.sha256[:12]}) in {results}: no report")
+                continue
+        else:
+            prepared = load_corpus(corpus, protocol)
+            mine = _matching_records(records, earlier, corpus, prepared.content_sha256)
+            setups = prepared.setups
         for table_id in ids:
             spec = specs[table_id]
             if not any(modality in setups for modality in spec.modalities):
-                note(f"{spec.title.split(':')[0]} needs {' or '.join(spec.modalities)}; {corpus} has {', '.join(setups)}: "
-                     "no report")
+                note(f"{spec.title.split(':')[0]} needs {' or '.join(spec.modalities)}; "
+                     f"{corpus} {'records hold' if from_records else 'has'} {', '.join(setups)}: no report")
                 continue
             comparisons = table_comparisons(spec, corpus, mine, significance)
             text = render_table(spec, corpus, budget, mine, paper, comparisons, significance,

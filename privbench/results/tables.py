@@ -2,7 +2,10 @@
 
 A table is data: its tasks, modalities, row keys and, per model, the metric
 columns in the paper's order (Table 1: General L, U(M), U(F), U, P, MI and the
-privacy model U(M), U(F), U, P, MI; Tables 2 and 3: U, P, MI per model).
+privacy model U(M), U(F), U, P, MI; Tables 2 and 3: U, P, MI per model),
+followed by protocol 3's two columns the paper does not have: ID-EER
+(identity linkability) and MI-LR (speaker membership with power, pooled over
+rotations).
 `plan_table` lists the evaluations a table needs on a corpus; `render_table`
 lays measured records out in those rows and columns, each cell "mean ± sd"
 with its significance mark against the table's reference model, inverted
@@ -21,7 +24,7 @@ from typing import Any
 
 from privbench.scoring.metric_defs import BY_NAME
 from privbench.protocol import Significance
-from privbench.records import cell, inverted_count
+from privbench.records import cell, headline, inverted_count
 from privbench.scoring.stats import Comparison, compare
 
 ALL_MODALITIES = ("audio", "text", "multimodal")
@@ -58,9 +61,10 @@ class TableSpec:
     rows: tuple[str, ...]  # the row keys, outermost first: "task", "modality", "corpus"
 
 
-_GENERAL = ("leakage", "uar_male", "uar_female", "uar", "privacy", "membership")
-_PRIVACY = ("uar_male", "uar_female", "uar", "privacy", "membership")
-_SHORT = ("uar", "privacy", "membership")
+_BEYOND_THE_PAPER = ("identity_eer", "membership_lr_auc")  # protocol 3's attacks, after the paper's columns
+_GENERAL = ("leakage", "uar_male", "uar_female", "uar", "privacy", "membership") + _BEYOND_THE_PAPER
+_PRIVACY = ("uar_male", "uar_female", "uar", "privacy", "membership") + _BEYOND_THE_PAPER
+_SHORT = ("uar", "privacy", "membership") + _BEYOND_THE_PAPER
 
 
 def table_specs(lambdas: Sequence[float], baseline_lambda: float | None) -> dict[str, TableSpec]:
@@ -155,13 +159,16 @@ def table_comparisons(spec: TableSpec, corpus: str, records: Sequence[Mapping[st
 
 
 def format_value(record: Mapping[str, Any] | None, metric: str, comparison: Comparison | None = None, digits: int = 2) -> str:
-    """"mean ± sd" with its mark (+/-), inverted rotations (†k) and, on P, chance shortfalls (‡k)."""
+    """"mean ± sd" (a pooled metric: its pooled value) with its mark (+/-), inverted rotations (†k) and,
+    on P, chance shortfalls (‡k)."""
     if record is None:
         return "n/a"
     entry = record["metrics"].get(metric)
-    if entry is None or entry.get("mean") is None:
+    shown = headline(record, metric) if entry is not None else None
+    if shown is None:
         return "-"
-    text = f"{entry['mean']:.{digits}f}" + (f" ± {entry['sd']:.{digits}f}" if entry.get("sd") is not None else "")
+    pooled = BY_NAME[metric].pooled and "pooled" in entry
+    text = f"{shown:.{digits}f}" + (f" ± {entry['sd']:.{digits}f}" if entry.get("sd") is not None and not pooled else "")
     text += comparison.mark if comparison else ""
     inverted = inverted_count(record, metric)
     if inverted:
@@ -235,6 +242,9 @@ def _legend(reference_model: str, on_paper_corpus: bool, alpha: float, chance_to
     n = (f"n = {counts[0]}" if len(counts) == 1 else f"n from {counts[0]} to {counts[-1]}") if counts else "n as in the records"
     return (f"Each cell: mean ± sample sd over rotations (each rotation the mean of its seeds; {n}, rotations x seeds)"
             + ("; the paper's published value in parentheses" if on_paper_corpus else "")
+            + ". ID-EER and MI-LR are protocol 3's attacks, not the paper's: ID-EER is the identity attacker's equal error "
+            "rate (0.5 chance, higher is more private); MI-LR the likelihood-ratio membership attack's speaker-level AUC, "
+            "pooled over every rotation's speakers (0.5 chance, lower is more private; its mark tests the per-rotation AUCs)"
             + f". +/-: significantly better/worse than {TITLES.get(reference_model, reference_model)} on that metric "
             f"(paired t-test over rotations, Benjamini-Hochberg over this table, adjusted p < {alpha:g}). "
             "†k: the attack landed on the wrong side of chance (inverted) in k rotations, counted as chance in comparisons. "

@@ -252,11 +252,66 @@ class _SetupChecks:
                                           f"differently (up to {gap:.3g}): seed torch, numpy and random from spec.seed")
 
 
+def check_representations(submission: Submission, protocol: Protocol,
+                          on_result: Callable[[CheckResult], None] | None = None) -> list[CheckResult]:
+    """A frozen-representation submission: each corpus' file checked as `evaluate` will check it, against
+    the prepared corpus where there is one here (else its format alone)."""
+    from privbench.data.corpora.store import load_corpus
+    from privbench.errors import PrivbenchError
+    from privbench.store.submitted import read_submitted
+
+    results = []
+    for corpus_name in sorted(submission.representations):
+        path = submission.representation_file(corpus_name)
+        try:
+            corpus_ids = sorted(load_corpus(corpus_name, protocol).table["utterance_id"])
+        except PrivbenchError:
+            corpus_ids = None
+        try:
+            if corpus_ids is None:
+                ids = _format_only(path)
+                result = CheckResult("its file is well formed", corpus_name, True,
+                                     f"skipped against the corpus: {corpus_name} is not prepared here ({len(ids)} ids, format checked)")
+            else:
+                read_submitted(path, corpus_ids)
+                result = CheckResult("covers every utterance of the corpus with finite float32 h", corpus_name, True)
+        except PrivbenchError as error:
+            result = CheckResult("covers every utterance of the corpus with finite float32 h", corpus_name, False, str(error))
+        results.append(result)
+        if on_result:
+            on_result(result)
+    return results
+
+
+def _format_only(path) -> list[str]:
+    """ids of a file checked without a corpus: read_submitted against its own ids."""
+    from privbench.errors import SubmissionError
+    from privbench.store.submitted import read_submitted
+
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            ids = [str(uid) for uid in stored["ids"].tolist()] if "ids" in stored.files else []
+    except (OSError, ValueError):
+        ids = []
+    if not ids:
+        raise SubmissionError(f"{path}: not a readable .npz with ids and h: save it with np.savez(path, ids=ids, h=h)")
+    read_submitted(path, sorted(set(ids)))
+    return ids
+
+
 def run_checks(submission: Submission, protocol: Protocol, device: str = "cpu",
                on_result: Callable[[CheckResult], None] | None = None) -> list[CheckResult]:
     """Every check on every setup the submission declares (read it with
-    `read_submission`). Raises SubmissionError when its entry cannot be imported."""
+    `read_submission`); a frozen front end is checked with the protocol's emotion head on it, frozen
+    representations file by file. Raises SubmissionError when its entry cannot be imported."""
+    from privbench.encoders.emotion_head import as_encoder
+    from privbench.encoders.frozen import FrozenEncoder
+
+    if submission.frozen_representations:
+        return check_representations(submission, protocol, on_result)
     cls = load_encoder_class(submission)
+    if issubclass(cls, FrozenEncoder):
+        cls = as_encoder(cls)
     corpus = check_corpus(protocol)
     budget = protocol.budget("smoke")
     results: list[CheckResult] = []

@@ -40,7 +40,7 @@ from privbench.errors import PrivbenchError, SetupRefused, SubmissionError
 from privbench.paths import code_sha256
 from privbench.protocol import Protocol
 from privbench.records import build_record, write_record
-from privbench.run.executor import Executor, JobOutcome, Task
+from privbench.run.executor import Executor, JobOutcome, Task, failure_line
 from privbench.run.jobs import JobSpec, read_job, write_job
 from privbench.run.plan import Setup, main_jobs, membership_jobs, score_spec
 from privbench.run.represent import (RepresentSpec, read_representation, submitted_key, submitted_representations,
@@ -79,7 +79,8 @@ class Evaluation:
     submission: Submission
     written: list[Path] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # one line per failed task (executor.failure_line)
+    failed: list[JobOutcome] = field(default_factory=list)  # the failed tasks' outcomes (cause, log)
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,7 @@ def _writer(task: Task):
     return write_representation
 
 
-def _run(tasks: list[Task], executor: Executor, progress: Progress, phase: str, failures: list[str]) -> dict[str, Any]:
+def _run(tasks: list[Task], executor: Executor, progress: Progress, phase: str, evaluation: Evaluation) -> dict[str, Any]:
     """The artifact of every task (finished ones from the store), keyed by task key."""
     done, todo = {}, []
     for spec in {task.key: task for task in tasks}.values():  # a task two setups share (a front end's h) runs once
@@ -209,8 +210,9 @@ def _run(tasks: list[Task], executor: Executor, progress: Progress, phase: str, 
         if outcome.result is not None:
             done[outcome.spec.key] = _writer(outcome.spec)(outcome.spec, outcome.result)
         else:
-            failures.append(f"{'job' if isinstance(outcome.spec, JobSpec) else 'task'} failed: {outcome.spec.describe()}: "
-                            f"{outcome.error}")
+            evaluation.failures.append(f"{'job' if isinstance(outcome.spec, JobSpec) else 'task'} failed: "
+                                       + failure_line(outcome, evaluation.submission.name))
+            evaluation.failed.append(outcome)
         progress.job_done(outcome)
 
     executor.run(todo, finished)
@@ -269,12 +271,12 @@ def evaluate(request: Request, protocol: Protocol, executor: Executor, progress:
     evaluation = Evaluation(submission)
 
     representing = _representing(checked)
-    made = _run(representing, executor, progress, "representations", evaluation.failures)
+    made = _run(representing, executor, progress, "representations", evaluation)
     ready = [(setup, corpus) for setup, corpus in setups if not setup.representation or setup.representation in made
              or all(making.key != setup.representation for making in representing)]
 
     planned = {setup: main_jobs(submission, setup, budget, protocol, request.device) for setup, _ in ready}
-    done = _run([job for jobs in planned.values() for job in jobs], executor, progress, "training", evaluation.failures)
+    done = _run([job for jobs in planned.values() for job in jobs], executor, progress, "training", evaluation)
     complete = {setup: [done[job.key] for job in jobs] for setup, jobs in planned.items() if all(job.key in done for job in jobs)}
     corpora = {setup: corpus for setup, corpus in setups}
 
@@ -289,11 +291,11 @@ def evaluate(request: Request, protocol: Protocol, executor: Executor, progress:
         scored_main[setup] = [score_spec(job, protocol) for job in planned[setup] if job.config == chosen[job.rotation]]
     second = _run([job for jobs in membership_plan.values() for job in jobs]
                   + [spec for specs in scored_main.values() for spec in specs], executor, progress,
-                  "membership training and scoring", evaluation.failures)
+                  "membership training and scoring", evaluation)
     scored_membership = {setup: [score_spec(job, protocol) for job in jobs] for setup, jobs in membership_plan.items()
                          if all(job.key in second for job in jobs)}
     third = _run([spec for specs in scored_membership.values() for spec in specs], executor, progress, "membership scoring",
-                 evaluation.failures)
+                 evaluation)
     scores = {**second, **third}
 
     for setup, specs in scored_membership.items():

@@ -63,8 +63,9 @@ class JobSpec:
     def key(self) -> str:
         return sha256_bytes(canonical_json(self.identity()).encode())
 
-    def describe(self) -> str:
-        return (f"{Path(self.encoder_dir).name} {self.kind} {self.corpus}/{self.modality}/{self.task} "
+    def describe(self, name: str | None = None) -> str:
+        """The job in words; `name`: the submission's name (submission.toml), else its folder's."""
+        return (f"{name or Path(self.encoder_dir).name} {self.kind} {self.corpus}/{self.modality}/{self.task} "
                 f"rotation {self.rotation} seed {self.seed}")
 
 

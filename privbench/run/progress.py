@@ -98,10 +98,21 @@ class Status:
     def remaining(self) -> int:
         return self.total - self.cached - self.done - self.failed
 
+    def left(self, short: bool = False) -> str:
+        """The time left, in words ("nothing left to run" once every job is settled); `short`: for a
+        progress bar's column ("~25 min left")."""
+        if self.remaining <= 0:
+            return "nothing left" if short else "nothing left to run"
+        if self.eta_s is None:
+            return "ETA after 1st job" if short else "no ETA until a job finishes"
+        text = duration(self.eta_s)
+        if text == "under a minute":
+            return "<1 min left" if short else "under a minute left"
+        return f"~{text} left" if short else f"about {text} left"
+
     def line(self) -> str:
-        left = "no ETA until a job finishes" if self.eta_s is None else f"about {duration(self.eta_s)} left"
         return (f"{self.total} jobs: {self.cached} cached, {self.done} done, {self.remaining} to run"
-                + (f", {self.failed} failed" if self.failed else "") + f"; {left}")
+                + (f", {self.failed} failed" if self.failed else "") + f"; {self.left()}")
 
 
 def _family(job_kind: str) -> str:

@@ -65,7 +65,7 @@ class RayExecutor(Executor):
                     outcome = ray.get(reference)
                 except RayError as error:
                     outcome = JobOutcome(spec, None, f"its Ray worker failed after {self.max_retries} retries: "
-                                                     f"{type(error).__name__}: {str(error).splitlines()[0]}")
+                                                     f"{type(error).__name__}: {str(error).splitlines()[0]}", "worker")
                 on_outcome(outcome)
 
     @property

@@ -50,8 +50,8 @@ class RepresentSpec:
     def kind(self) -> str:
         return "represent"
 
-    def describe(self) -> str:
-        return f"{Path(self.encoder_dir).name} representations of {self.corpus}/{self.modality}"
+    def describe(self, name: str | None = None) -> str:
+        return f"{name or Path(self.encoder_dir).name} representations of {self.corpus}/{self.modality}"
 
 
 def read_representation(spec: RepresentSpec) -> RepresentationSet | None:

@@ -21,6 +21,11 @@ from privbench.store.artifacts import read_json, write_json
 SCORE_SCHEMA = "privbench.score/1"
 
 
+def score_key(job_key: str, code_sha256: str, scoring_sha256: str) -> str:
+    """The key of a training job's score under some scoring code and protocol tables."""
+    return sha256_bytes(canonical_json({"job": job_key, "code": code_sha256, "protocol": scoring_sha256}).encode())
+
+
 @dataclass(frozen=True)
 class ScoreSpec:
     job: JobSpec
@@ -29,15 +34,14 @@ class ScoreSpec:
 
     @property
     def key(self) -> str:
-        return sha256_bytes(canonical_json({"job": self.job.key, "code": self.code_sha256,
-                                            "protocol": self.scoring_sha256}).encode())
+        return score_key(self.job.key, self.code_sha256, self.scoring_sha256)
 
     @property
     def kind(self) -> str:
         return "score"
 
-    def describe(self) -> str:
-        return f"scoring {self.job.describe()}"
+    def describe(self, name: str | None = None) -> str:
+        return f"scoring {self.job.describe(name)}"
 
 
 def read_score(spec: ScoreSpec) -> dict[str, Any] | None:

@@ -5,14 +5,19 @@ the paper's tables, the findings and the leaderboard all call it. Each cell
 pairs a model's per-rotation values of one metric with a reference's; pairs
 with a non-finite value are dropped per cell, and a cell left with fewer than
 `significance.min_pairs` pairs gets no p-value (it never blanks the rest of the
-table). The p-values of one call are corrected together (statsmodels'
-`multipletests`, method `significance.correction`); a cell is significant when
-its adjusted p < alpha, and then has a direction from the metric's definition.
+table). The paired differences are rounded to 9 decimals before the test
+(measures.COMPARISON_DECIMALS: float noise of 2e-16 is no difference), and the
+test is scipy's, with no shortcut: all differences zero gives p = 1, a
+constant non-zero difference is as significant as the test says. The p-values
+of one call are corrected together (statsmodels' `multipletests`, method
+`significance.correction`); a cell is significant when its adjusted p < alpha,
+and then has a direction from the metric's definition.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -20,8 +25,9 @@ import numpy as np
 from scipy import stats as scipy_stats
 from statsmodels.stats.multitest import multipletests
 
-from privbench.scoring.metric_defs import BY_NAME
+from privbench.measures import COMPARISON_DECIMALS
 from privbench.protocol import Significance
+from privbench.scoring.metric_defs import BY_NAME
 
 Values = Sequence[float | None]
 TESTS = {"ttest_rel": scipy_stats.ttest_rel}  # protocol.toml's significance.test -> the paired test
@@ -51,16 +57,24 @@ def finite_pairs(values: Values, reference: Values) -> tuple[np.ndarray, np.ndar
     return a, b
 
 
-def paired_p(values: Values, reference: Values, significance: Significance) -> float | None:
-    """Two-sided paired test p over the finite pairs; None with fewer than min_pairs of them."""
+def paired_differences(values: Values, reference: Values) -> np.ndarray:
+    """model - reference over the finite pairs, rounded to COMPARISON_DECIMALS."""
     a, b = finite_pairs(values, reference)
-    if len(a) < max(2, significance.min_pairs):
+    return np.round(a - b, COMPARISON_DECIMALS)
+
+
+def paired_p(values: Values, reference: Values, significance: Significance) -> float | None:
+    """Two-sided paired test p over the finite pairs (differences rounded); None with fewer than
+    min_pairs of them; 1 when every difference is zero (where the test itself is undefined)."""
+    differences = paired_differences(values, reference)
+    if len(differences) < max(2, significance.min_pairs):
         return None
-    differences = a - b
-    if np.allclose(differences, differences[0]):
-        # Constant differences: t is infinite (or undefined when all are 0), and scipy warns.
-        return 1.0 if differences[0] == 0 else 0.0
-    return float(TESTS[significance.test](a, b).pvalue)
+    if not differences.any():
+        return 1.0
+    with warnings.catch_warnings():  # a constant difference: scipy warns of a precision loss, then answers
+        warnings.simplefilter("ignore", RuntimeWarning)
+        p = float(TESTS[significance.test](differences, np.zeros_like(differences)).pvalue)
+    return 1.0 if math.isnan(p) else p
 
 
 def adjust(p_values: Sequence[float], significance: Significance) -> list[float]:
@@ -78,15 +92,15 @@ def compare(cells: Mapping[Hashable, tuple[str, Values, Values]], significance: 
     adjusted = dict(zip(tested, adjust([raw[key] for key in tested], significance)))
     comparisons = {}
     for key, (metric, values, reference) in cells.items():
-        a, b = finite_pairs(values, reference)
-        difference = float(np.mean(a - b)) if len(a) else None
+        differences = paired_differences(values, reference)
+        difference = float(np.mean(differences)) if len(differences) else None
         p_adjusted = adjusted.get(key)
         significant = p_adjusted is not None and p_adjusted < significance.alpha
         higher = BY_NAME[metric].higher_is_better
         direction = None
         if significant and higher is not None and difference:
             direction = "better" if (difference > 0) == higher else "worse"
-        comparisons[key] = Comparison(raw[key], p_adjusted, significant, direction, difference, len(a))
+        comparisons[key] = Comparison(raw[key], p_adjusted, significant, direction, difference, len(differences))
     return comparisons
 
 
@@ -123,9 +137,8 @@ class Difference:
 
 
 def difference(values: Values, reference: Values, significance: Significance) -> Difference | None:
-    """The paired differences' summary, or None with fewer than min_pairs finite pairs."""
-    a, b = finite_pairs(values, reference)
-    if len(a) < max(2, significance.min_pairs):
+    """The paired differences' summary (rounded as for the test), or None with fewer than min_pairs finite pairs."""
+    d = paired_differences(values, reference)
+    if len(d) < max(2, significance.min_pairs):
         return None
-    d = a - b
     return Difference(float(d.mean()), float(d.std(ddof=1)), len(d))

@@ -34,6 +34,8 @@ _TOML_KEYS = {"display_name", "csv", "audio_root", "modalities", "scale", "edges
 
 def read_manifest_toml(path: Path) -> tuple[CorpusRules, Path, Path]:
     """The corpus rules a manifest TOML declares, its CSV and its audio root."""
+    if path.is_dir():
+        raise CorpusError(f"{path} is a folder: --root must point at the corpus' manifest TOML (docs/datasets.md)")
     if not path.is_file():
         raise CorpusError(f"{path} does not exist: --root must point at the corpus' manifest TOML")
     try:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from privbench.data.corpora.manifest import read_manifest_csv, read_manifest_toml
-from privbench.errors import CorpusError
+from privbench.errors import CorpusError, CorpusNameError
 from privbench.data.labels import derive_ratings
 from privbench.paths import cache_root
 from privbench.protocol import CorpusRules, Protocol
@@ -100,5 +100,35 @@ def adapter_for(name: str, protocol: Protocol) -> Adapter:
     if name in protocol.corpora:
         return Adapter(name, "release")
     if not NAME_PATTERN.fullmatch(name):
-        raise CorpusError(f"corpus name {name!r} is not valid: use lower-case letters, digits and dashes")
+        raise CorpusNameError(f"corpus name {name!r} is not valid: use lower-case letters, digits and dashes")
     return Adapter(name, "manifest")
+
+
+def closest(name: str, known: list[str]) -> str | None:
+    """The known name `name` most likely misspells, if any is close."""
+    import difflib
+
+    found = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def unknown_corpus(name: str, protocol: Protocol, prepared: list[str]) -> str:
+    """The one line for a corpus name that is neither built in nor prepared: the closest known name,
+    every known one, and how a corpus of one's own is prepared."""
+    builtin = builtin_names(protocol)
+    manifests = [other for other in prepared if other not in builtin]
+    close = closest(name, builtin + manifests)
+    return (f"unknown corpus {name!r}{f' (did you mean {close}?)' if close else ''}: privbench knows "
+            f"{', '.join(builtin)}" + (f" and your prepared {', '.join(manifests)}" if manifests else "")
+            + f"; a corpus of your own is prepared first: privbench prepare {name} --root ITS.toml (docs/datasets.md)")
+
+
+def check_corpus_name(name: str, protocol: Protocol) -> None:
+    """A corpus a command may name: built in (prepared or not), or a manifest corpus prepared before;
+    anything else is a usage error (exit 2), typically a misspelt built-in name."""
+    from privbench.data.corpora.store import prepared_names
+
+    adapter_for(name, protocol)  # an invalid name says so
+    prepared = prepared_names()
+    if name not in protocol.corpora and name not in prepared:
+        raise CorpusNameError(unknown_corpus(name, protocol, prepared))

@@ -167,6 +167,11 @@ def load_corpus(name: str, protocol: Protocol, root: Path | None = None) -> Corp
     record_path = corpus_dir(name) / "prepared.json"
     adapter = adapter_for(name, protocol)
     if not record_path.is_file():
+        if adapter.kind == "manifest":  # not built in and never prepared: most often a misspelt name
+            from privbench.data.corpora.registry import unknown_corpus
+            from privbench.errors import CorpusNameError
+
+            raise CorpusNameError(unknown_corpus(name, protocol, prepared_names()))
         raise CorpusError(f"corpus {name!r} is not prepared: run privbench prepare {name}"
                           + ("" if adapter.kind == "synthetic" else " --root DIR"))
     record = json.loads(record_path.read_text())

@@ -21,7 +21,7 @@ from privbench.storage import sha256_file
 RAW_COLUMNS = ("utterance_id", "speaker", "gender", "audio_path", "transcript", "activation", "valence", "duration_s")
 TASKS = ("activation", "valence")
 EXPORT_COLUMNS = ("utterance_id", "speaker", "gender", "fold", "duration_s", "activation", "valence",
-                  "activation_class", "valence_class", "transcript")
+                  "activation_class", "valence_class", "transcript", "audio_path")  # audio_path: for frozen representations made elsewhere
 
 
 def apply_filter(raw: pd.DataFrame, rules: CorpusRules, genders: tuple[str, ...]) -> pd.DataFrame:
