@@ -233,16 +233,25 @@ def _check_root(corpus: str, adapter, root: Path | None, protocol) -> None:
     from privbench.data.synthetic.generate import is_generated
     from privbench.errors import CorpusError, CorpusNameError
 
+    from privbench.data.corpora.store import remembered_root
+    from privbench.errors import UsageError
+
     if adapter.kind == "manifest":
         if root is None and corpus not in prepared_names():
             raise CorpusNameError(unknown_corpus(corpus, protocol, prepared_names()))
+        close = closest(corpus, builtin_names(protocol))
+        if root is not None and not root.expanduser().exists() and close:
+            # A typo of a built-in name with a path that is not there: the name is the likelier mistake.
+            raise CorpusNameError(f"{corpus!r} is not a corpus privbench knows (did you mean {close}?), and --root {root} "
+                                  f"does not exist (built-in corpora: {', '.join(builtin_names(protocol))}; docs/datasets.md)")
         if root is not None and root.is_dir():
-            close = closest(corpus, builtin_names(protocol))
             raise CorpusNameError(f"{corpus!r} is not a corpus privbench knows{f' (did you mean {close}?)' if close else ''}, "
                                   f"so it is read as a corpus of your own, whose --root is its manifest TOML; {root} is a "
                                   f"folder (built-in corpora: {', '.join(builtin_names(protocol))}; docs/datasets.md)")
     elif root is not None and not root.expanduser().exists() and adapter.kind == "release":
         raise CorpusError(f"--root {root} does not exist: give the folder of your {corpus} copy (docs/datasets.md)")
+    elif root is None and adapter.kind == "release" and remembered_root(corpus) is None and adapter.default_root(protocol) is None:
+        raise UsageError(f"prepare {corpus} needs --root the first time: the folder of your {corpus} copy (docs/datasets.md)")
     if adapter.kind == "synthetic" and root is not None:
         folder = root.expanduser()
         if not is_generated(folder):

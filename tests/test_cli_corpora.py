@@ -79,6 +79,14 @@ def test_a_misspelt_corpus_is_unknown_and_the_closest_name_is_offered(isolated: 
     result = invoke(runner, "prepare", "ravdess", "--root", str(missing))
     assert result.exit_code == 1
     assert result.stderr.strip() == f"privbench: error: --root {missing} does not exist: give the folder of your ravdess copy (docs/datasets.md)"
+    result = invoke(runner, "prepare", "ravdes", "--root", str(missing))  # a misspelt name and a missing path: the name first
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"privbench: error: 'ravdes' is not a corpus privbench knows (did you mean ravdess?), "
+                                    f"and --root {missing} does not exist")
+    result = invoke(runner, "prepare", "ravdess")  # a release never prepared, and no --root: a usage error that says what to give
+    assert result.exit_code == 2
+    assert result.stderr.strip() == ("privbench: error: prepare ravdess needs --root the first time: the folder of your ravdess "
+                                     "copy (docs/datasets.md)")
 
 
 def test_prepare_synthetic_says_where_it_generates_and_refuses_a_folder_of_something_else(isolated: Path, small_synthetic: Path,

@@ -79,3 +79,19 @@ def test_controls_are_sanity_rows_on_the_leaderboard_never_ranked(control_record
     assert [row.name for row in group.rows] == ["someone"]
     assert [row.name for row in group.controls] == list(get_protocol().controls.names)
     assert all(check.holds for checks in group.checks.values() for check in checks if check.holds is not None)
+
+
+def test_a_control_check_compares_at_nine_decimals_as_every_flag_does():
+    """0.44999999999999996 is 0.45: a control whose L sits on the tolerance's edge by float noise holds, a
+    thousandth past it fails (the same rounding as the inverted flag and the chance check)."""
+    rules = get_protocol().controls
+    edge = 0.5 - rules.noise_chance_tolerance
+
+    def noise_record(leakage: float) -> dict:
+        return {"encoder": {"name": "control-noise"}, "corpus": {"name": "synthetic"},
+                "metrics": {"leakage": {"mean": leakage, "rotations": [leakage]}}}
+
+    assert abs((edge - 4e-17) - 0.5) > rules.noise_chance_tolerance  # unrounded, float noise would put it past the edge
+    [on_edge] = [c for c in expectations(noise_record(edge - 4e-17), rules) if c.what.startswith("|L")]
+    [past_edge] = [c for c in expectations(noise_record(edge - 1e-3), rules) if c.what.startswith("|L")]
+    assert on_edge.holds is True and past_edge.holds is False

@@ -81,3 +81,20 @@ def test_the_public_interface_resolves_lazily_to_the_stage_modules():
     assert privbench.AcousticStream is blocks.AcousticStream and privbench.train_network is recipe.train_network
     for name in privbench.__all__:
         assert getattr(privbench, name) is not None, name
+
+
+def test_nothing_public_points_at_a_file_users_never_see():
+    """The repository states its own protocol (docs/protocol.md): the maintainers' notes are not in it, so no
+    page, report, template, card or message a user reads may send them there."""
+    repo = PACKAGE.parent
+    public = [repo / "README.md", repo / "CITATION.cff"]
+    for folder, patterns in (("docs", ("*.md",)), ("leaderboard", ("*.md", "*.html", "*.j2")),
+                             ("submissions", ("*",)), ("baselines", ("*",)), ("controls", ("*",)),
+                             ("frontends", ("*",)), ("privbench", ("*.py", "*.html", "*.j2"))):
+        for pattern in patterns:
+            public += [path for path in (repo / folder).rglob(pattern) if path.is_file() and "__pycache__" not in path.parts]
+    unseen = ("PROTOCOL.md", "ARCHITECTURE.md", "DESIGN-TARGET.md", "DATASETS.md", "STYLE.md", "../shared")
+    pointing = [f"{path.relative_to(repo)}: {name}" for path in public if path.suffix not in (".png", ".json", ".npz")
+                for name in unseen if name in path.read_text(errors="replace")]
+    assert len(public) > 50
+    assert pointing == []

@@ -469,3 +469,22 @@ def test_a_result_record_validates_on_the_way_in_and_out(tmp_path):
         record.to_json()
     with pytest.raises(RecordError, match="test: not readable JSON"):
         ResultRecord.from_json("{", "test")
+
+
+def test_a_submission_that_claims_chance_itself_is_marked_self_reported(prepared, runner, tmp_path):
+    """Only privbench's recipe decides chance_reached as privbench; an encoder's own claim is recorded as
+    self-reported (docs/protocol.md section 6), and general's (no claim) has no source at all."""
+    from test_encoders import GOOD_FIELDS, TOY_ENCODER, _write_submission
+
+    claims = TOY_ENCODER.replace("return FitReport(epochs=1, best_epoch=1)",
+                                 "return FitReport(epochs=1, best_epoch=1, chance_reached=True)")
+    assert claims != TOY_ENCODER
+    folder = _write_submission(tmp_path / "toy", GOOD_FIELDS, claims)
+    results = tmp_path / "results"
+    common = ["--budget", "smoke", "--modality", "audio", "--task", "activation", "--results", str(results), "--workers", "1"]
+    assert invoke(runner, "evaluate", str(folder), *common).exit_code == 0
+    assert invoke(runner, "evaluate", str(REPO / "baselines" / "priv-c"), *common).exit_code == 0
+    toy = read_record(results / "toy" / "smoke" / "synthetic" / "audio-activation.json")
+    priv_c = read_record(results / "priv-c" / "smoke" / "synthetic" / "audio-activation.json")
+    assert toy["chance_reached"] is True and toy["chance_reached_source"] == "self_reported"
+    assert priv_c["chance_reached"] is not None and priv_c["chance_reached_source"] == "privbench"

@@ -16,7 +16,10 @@ def test_ray_and_local_executors_give_the_same_metrics(isolated, runner, evaluab
     common = ["evaluate", str(REPO / "baselines" / "priv-c"), "--budget", "smoke", "--modality", "audio", "--task", "activation"]
     local = invoke(runner, *common, "--results", str(tmp_path / "local"), "--workers", "1")
     assert local.exit_code == 0, local.output
-    shutil.rmtree(isolated.parent / "cache" / "jobs")  # nothing cached: Ray must run every job itself
+    from privbench.store.artifacts import store_root
+
+    assert store_root().is_dir()
+    shutil.rmtree(store_root())  # nothing stored, trained or scored: Ray must run every job itself
     ray_run = invoke(runner, *common, "--results", str(tmp_path / "ray"), "--executor", "ray", "--workers", "2")
     assert ray_run.exit_code == 0, ray_run.output
     relative = Path("priv-c") / "smoke" / "synthetic" / "audio-activation.json"

@@ -89,7 +89,8 @@ def test_render_follows_the_papers_columns_with_mean_sd_marks_and_published_valu
     text = render_table(spec, "iemocap", "quick", records, PAPER, table_comparisons(spec, "iemocap", records, SIGNIFICANCE), SIGNIFICANCE, TOLERANCE)
     header = [cell.strip() for cell in text.splitlines()[2].strip("|").split("|")]
     assert header == ["modality", "corpus", "General L", "General U(M)", "General U(F)", "General U", "General P", "General MI",
-                      "Priv-C U(M)", "Priv-C U(F)", "Priv-C U", "Priv-C P", "Priv-C MI"]  # the paper's order
+                      "General ID-EER", "General MI-LR", "Priv-C U(M)", "Priv-C U(F)", "Priv-C U", "Priv-C P", "Priv-C MI",
+                      "Priv-C ID-EER", "Priv-C MI-LR"]  # the paper's order, then protocol 3's identity and MI-LR columns
     by_column = _cells(text, "| audio | iemocap")
     assert by_column["General L"] == f"0.50 ± 0.00 ({PAPER[('1a', 'activation', 'audio', 'iemocap', 'general', 'leakage')]:.2f})"
     assert by_column["Priv-C P"] == f"0.42 ± 0.02+ ({PAPER[('1a', 'activation', 'audio', 'iemocap', 'priv-c', 'privacy')]:.2f})"
@@ -113,7 +114,9 @@ def test_a_non_paper_corpus_gets_the_papers_rows_in_a_separate_labelled_block():
     records = [_record("general", "synthetic", "audio", "activation"), _record("priv-c", "synthetic", "audio", "activation")]
     text = render_table(SPECS["1a"], "synthetic", "smoke", records, PAPER, {}, SIGNIFICANCE, TOLERANCE)
     measured, published = text.split("Published in the paper")
-    assert "| audio | synthetic | 0.50 ± 0.00 |" in measured and "(0." not in measured  # no published value beside a measured one
+    rows = [line for line in measured.splitlines() if line.startswith("| audio")]
+    assert rows and rows[0].startswith("| audio | synthetic | 0.50 ± 0.00 |")
+    assert not any("(0." in row for row in rows)  # no published value beside a measured one
     assert "eSpeak NG" in measured and "for reference only" in published
     muse = _cells("Published in the paper" + published, "| audio | muse")
     assert muse["General L"] == f"{PAPER[('1a', 'activation', 'audio', 'muse', 'general', 'leakage')]:.2f}"
@@ -122,8 +125,10 @@ def test_a_non_paper_corpus_gets_the_papers_rows_in_a_separate_labelled_block():
 def test_missing_cells_are_marked_not_available():
     records = [_record("general", "muse", "audio", "valence")]
     text = render_table(SPECS["1b"], "muse", "quick", records, PAPER, {}, SIGNIFICANCE, TOLERANCE)
-    row = next(line for line in text.splitlines() if line.startswith("| audio | muse"))
-    assert row.count("n/a") == 5  # the five Priv-C columns
+    cells = _cells(text, "| audio | muse")
+    priv_c = [column for column in cells if column.startswith("Priv-C")]
+    assert len(priv_c) == 7 and all(cells[column] == "n/a" for column in priv_c)  # no Priv-C record: every column n/a
+    assert not any(value == "n/a" for column, value in cells.items() if column.startswith("General"))
 
 
 def test_table_2_marks_priv_e_against_priv_c():
@@ -308,3 +313,39 @@ def test_reproduce_from_records_needs_no_corpus(isolated, runner):
     nothing = invoke(runner, "reproduce", "--table", "1a", "--corpus", "crema-d", "--from-records")
     assert nothing.exit_code == 1 and "nothing to render" in nothing.stderr
     assert "no records of crema-d at budget quick" in nothing.stderr
+
+
+# ---------------------------------------------------------------- findings: how setups vote
+
+def test_a_question_needs_a_strict_majority_of_its_setups():
+    from privbench.results.findings import CONTRADICTED, INCONCLUSIVE, SUPPORTED, Test, verdict
+
+    def tests(*outcomes):
+        return [Test(f"setup {i}", "", "", outcome) for i, outcome in enumerate(outcomes)]
+
+    assert verdict(tests(SUPPORTED, INCONCLUSIVE)) == INCONCLUSIVE  # version 2's "at least half" said supported
+    assert verdict(tests(SUPPORTED, SUPPORTED, INCONCLUSIVE)) == SUPPORTED
+    assert verdict(tests(CONTRADICTED, INCONCLUSIVE)) == INCONCLUSIVE
+    assert verdict(tests(CONTRADICTED, CONTRADICTED, INCONCLUSIVE)) == CONTRADICTED
+    assert verdict(tests(SUPPORTED, SUPPORTED, CONTRADICTED)) == INCONCLUSIVE  # none may contradict
+
+
+def test_a_setup_whose_privacy_model_missed_chance_does_not_vote_and_is_named():
+    # Q2 (P rises under privacy training) on two setups, both with a clear rise; in one, priv-c reached
+    # chance in 2 of 5 rotations only: that setup is listed as not at chance and the other decides alone.
+    general = [_record("general", "c", modality, "activation", privacy=[0.30, 0.31, 0.29, 0.30, 0.32])
+               for modality in ("audio", "text")]
+    priv_c = [_record("priv-c", "c", modality, "activation", privacy=[0.45, 0.46, 0.44, 0.47, 0.45])
+              for modality in ("audio", "text")]
+    priv_c[1]["selection"] = {"chance_reached": [True, False, True, False, False]}
+    questions, _ = findings(general + priv_c, SIGNIFICANCE, LAMBDAS, 0.5)
+    q2 = questions[1]
+    assert q2.id == "Q2"
+    outcomes = {test.setup: test.outcome for test in q2.tests}
+    assert sorted(outcomes.values()) == ["not at chance", "supported"]
+    [excluded] = [test for test in q2.tests if test.outcome == "not at chance"]
+    assert "reached chance in 2 of 5 rotations" in excluded.statistic
+    assert q2.verdict == "supported"
+    priv_c[0]["selection"] = {"chance_reached": [False, False, False, True, True]}  # now neither votes
+    questions, _ = findings(general + priv_c, SIGNIFICANCE, LAMBDAS, 0.5)
+    assert questions[1].verdict not in ("supported", "contradicted")

@@ -87,7 +87,7 @@ def test_each_bad_record_gets_one_line_naming_its_file(clone, runner):
     problems = lines[:-1]
     assert lines[-1].startswith("privbench: error: 6 problems in")
     expected = {
-        "stale": "made under protocol 2 121212121212, not this clone's",
+        "stale": f"made under protocol {protocol.version} 121212121212, not this clone's",
         "resplit": "split sha256 343434343434 differs from",
         "elsewhere": "no split file",
         "impostor": "encoder name 'mine' already belongs to sha256 abababababab",

@@ -2,7 +2,8 @@
 
 The controls are encoders whose leak is known: `control-noise` leaks nothing,
 `control-voice` leaks the voice, `control-memoriser` writes membership into h.
-An attack that misses a known leak, or finds one in noise, is broken; the
+Values are compared rounded to 9 decimals, as every flag of the protocol is
+(0.44999999999999996 is 0.45). An attack that misses a known leak, or finds one in noise, is broken; the
 project's tests evaluate the controls and assert these checks, and the
 leaderboard shows their outcome on the controls' sanity rows.
 """
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from privbench.measures import rounded
 from privbench.protocol import Controls
 from privbench.records import headline
 
@@ -39,13 +41,13 @@ def _value(record: Mapping[str, Any], name: str) -> float | None:
 def _within(control: str, record, name: str, label: str, centre: float, tolerance: float) -> Expectation:
     value = _value(record, name)
     return Expectation(control, f"|{label} - {centre:g}| <= {tolerance:g}", "missing" if value is None else f"{value:.3f}",
-                       None if value is None else abs(value - centre) <= tolerance + 1e-12)
+                       None if value is None else rounded(abs(value - centre)) <= rounded(tolerance))
 
 
 def _bound(control: str, record, name: str, label: str, limit: float, at_least: bool) -> Expectation:
     value = _value(record, name)
     what = f"{label} {'>=' if at_least else '<='} {limit:g}"
-    holds = None if value is None else (value >= limit - 1e-12 if at_least else value <= limit + 1e-12)
+    holds = None if value is None else (rounded(value) >= rounded(limit) if at_least else rounded(value) <= rounded(limit))
     return Expectation(control, what, "missing" if value is None else f"{value:.3f}", holds)
 
 
@@ -70,7 +72,7 @@ def expectations(record: Mapping[str, Any], rules: Controls, anywhere: bool = Fa
         worst = max((link * n for link, n in pairs), default=None)  # ID-link in units of its chance 1/N
         checks.append(Expectation(control, f"ID-link <= {rules.noise_max_link_over_chance:g}/N in every rotation",
                                   "missing" if worst is None else f"at most {worst:.2f}/N",
-                                  None if worst is None else worst <= rules.noise_max_link_over_chance + 1e-12))
+                                  None if worst is None else rounded(worst) <= rounded(rules.noise_max_link_over_chance)))
         return checks
     if control == "control-voice":
         real = not record.get("synthetic") and record["corpus"]["name"] != "synthetic"

@@ -47,8 +47,9 @@ from privbench.results.tables import TITLES
 # Each table shows the primary metrics and, behind a toggle (and always on the encoder pages), the rest,
 # so a table fits a laptop screen and, as cards, a phone.
 PRIMARY = ("uar", "leakage", "privacy", "privacy_worst", "identity_eer", "membership", "membership_lr_auc")
-SECONDARY = ("uar_male", "uar_female", "gap", "identity_eer_informed", "identity_link", "membership_speaker",
-             "membership_lr_auc_h", "membership_lr_auc_loss", "membership_lr_tpr_at_10fpr")
+SECONDARY = ("uar_male", "uar_female", "gap", "identity_eer_informed", "identity_link", "identity_speakers",
+             "identity_tpr_at_1fpr", "membership_speaker", "membership_lr_auc_h", "membership_lr_auc_loss",
+             "membership_lr_tpr_at_10fpr")
 COLUMN_METRICS = PRIMARY + SECONDARY
 COLUMNS = tuple((BY_NAME[name].header, name, name in PRIMARY) for name in COLUMN_METRICS)
 

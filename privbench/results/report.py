@@ -17,8 +17,8 @@ from privbench.records import cell, read_record, record_path
 from privbench.scoring.stats import Comparison, compare
 from privbench.results.tables import format_value
 
-SUMMARY_METRICS = ("uar", "uar_male", "uar_female", "gap", "leakage", "privacy", "privacy_worst", "identity_eer", "membership",
-                   "membership_speaker", "membership_lr_auc")
+SUMMARY_METRICS = ("uar", "uar_male", "uar_female", "gap", "leakage", "privacy", "privacy_worst", "identity_eer", "identity_link",
+                   "identity_speakers", "identity_tpr_at_1fpr", "membership", "membership_speaker", "membership_lr_auc")
 HEADERS = tuple(BY_NAME[name].header for name in SUMMARY_METRICS)
 
 

@@ -29,7 +29,7 @@ def _executor(kind: str):
 
 
 def _evaluate_cold(protocol, results: Path, executor, modalities=()):
-    shutil.rmtree(cache_root() / "jobs", ignore_errors=True)
+    shutil.rmtree(cache_root() / "store", ignore_errors=True)  # nothing trained or scored: a cold run
     request = Request(REPO / "baselines" / "general", ("synthetic",), modalities, ("activation", "valence"), "smoke", "cpu", results)
     return evaluate(request, protocol, executor)
 
