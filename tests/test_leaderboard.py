@@ -11,6 +11,7 @@ import pytest
 
 from conftest import REPO, invoke
 from privbench.results.leaderboard import group_records, pareto_front, safe_url
+from privbench.protocol import get_protocol
 from privbench.records import summarise
 
 
@@ -37,6 +38,13 @@ def test_groups_never_mix_budgets_protocols_corpora_tasks_or_modalities():
     groups = group_records(records)
     assert len(groups) == 6
     assert sorted(len(g.rows) for g in groups) == [1, 1, 1, 1, 1, 2]
+
+
+def test_the_newest_protocol_s_tables_come_first():
+    older = _record("a", corpus="alpha", protocol_sha="12" * 32)
+    older["protocol"]["version"] = "2"
+    groups = group_records([older, _record("a", corpus="zulu"), _record("a", corpus="beta")])
+    assert [(g.protocol_version, g.corpus) for g in groups] == [("3", "beta"), ("3", "zulu"), ("2", "alpha")]
 
 
 def test_pareto_front_on_known_points():
@@ -405,3 +413,15 @@ def test_plots_tables_and_pages_read_well_with_ten_encoders(isolated, runner, tm
     finally:
         server.shutdown()
     assert problems == []
+
+
+def test_an_older_protocol_s_table_says_so_on_the_site_and_the_board(isolated, runner):
+    older = _record("a", protocol_sha="12" * 32)
+    older["protocol"]["version"] = "2"
+    _clone_with_records(isolated, [older])
+    result = invoke(runner, "leaderboard", "build", "--out", str(isolated / "site"), "--markdown", str(isolated / "board.md"))
+    assert result.exit_code == 0, result.output
+    current = get_protocol().version
+    note = f"Made under protocol 2, not this site's protocol {current}"
+    assert note in (isolated / "site" / "index.html").read_text()
+    assert f"Made under protocol 2, not this board's protocol {current}" in (isolated / "board.md").read_text()

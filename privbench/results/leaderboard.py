@@ -159,6 +159,12 @@ class Group:
                 f"protocol {self.protocol_version} {self.protocol_sha256[:8]})")
 
 
+def _newest_protocol_first(item: tuple[tuple, Any]) -> tuple:
+    """Tables of the newest protocol lead; an older protocol's (kept until they are re-run) follow."""
+    version = item[0][0]
+    return (-int(version) if str(version).isdigit() else 0, item[0])
+
+
 def group_records(records: Sequence[Mapping[str, Any]], significance: Significance | None = None,
                   controls=None) -> list[Group]:
     protocol = get_protocol()
@@ -170,7 +176,7 @@ def group_records(records: Sequence[Mapping[str, Any]], significance: Significan
                record["corpus"]["name"], record["task"], record["modality"])
         groups[key].append(Row(record))
     result = []
-    for key, rows in sorted(groups.items()):
+    for key, rows in sorted(groups.items(), key=_newest_protocol_first):
         ranked = sorted((row for row in rows if row.name not in controls.names), key=lambda r: r.name)
         sanity = sorted((row for row in rows if row.name in controls.names), key=lambda r: controls.names.index(r.name))
         corpus = key[3]
@@ -656,6 +662,7 @@ def build(results: Path, out: Path, templates: Path, paper_csv: Path, citation: 
     rows_of = {(group.key, row.name): (group, row) for group in groups for row in group.rows + group.controls}
     repository = safe_url(repository.rstrip("/")) if repository else None
     context = {"groups": groups, "plots": plots, "paper_models": paper_models, "overviews": views, "encoders": sorted(encoders),
+               "current_protocol": get_protocol().version,
                "encoder_page": encoder_page, "styles": styles, "swatch": legend_swatch, "titles": TITLES,
                "corpora": sorted({g.corpus for g in groups}), "tasks": sorted({g.task for g in groups}),
                "modalities": sorted({g.modality for g in groups}), "refused": len(refused), "left_out": notes,
@@ -701,8 +708,8 @@ def build(results: Path, out: Path, templates: Path, paper_csv: Path, citation: 
     staging.rename(out)
     markdown = None
     if markdown_path is not None:
-        text = _markdown_environment(templates).get_template("LEADERBOARD.md.j2").render(groups=groups, refused=len(refused),
-                                                                                        overviews=views, left_out=notes)
+        text = _markdown_environment(templates).get_template("LEADERBOARD.md.j2").render(
+            groups=groups, refused=len(refused), current_protocol=get_protocol().version, overviews=views, left_out=notes)
         atomic_write_text(markdown_path, text)
         markdown = markdown_path
     return Site([out / name for name in pages], markdown, refused, len(records), notes)
