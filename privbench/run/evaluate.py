@@ -177,27 +177,20 @@ def _setups(request: Request, submission: Submission, protocol: Protocol, notes:
     return setups
 
 
-def _reader(task: Task):
+def _store_io(task: Task):
+    """(read, write) of the store for a task's kind: a training job, a score step, or a front end's h."""
     if isinstance(task, JobSpec):
-        return read_job
+        return read_job, write_job
     if isinstance(task, ScoreSpec):
-        return read_score
-    return read_representation
-
-
-def _writer(task: Task):
-    if isinstance(task, JobSpec):
-        return write_job
-    if isinstance(task, ScoreSpec):
-        return write_score
-    return write_representation
+        return read_score, write_score
+    return read_representation, write_representation
 
 
 def _run(tasks: list[Task], executor: Executor, progress: Progress, phase: str, evaluation: Evaluation) -> dict[str, Any]:
     """The artifact of every task (finished ones from the store), keyed by task key."""
     done, todo = {}, []
     for spec in {task.key: task for task in tasks}.values():  # a task two setups share (a front end's h) runs once
-        artifact = _reader(spec)(spec)
+        artifact = _store_io(spec)[0](spec)
         if artifact is None:
             todo.append(spec)
         else:
@@ -208,7 +201,7 @@ def _run(tasks: list[Task], executor: Executor, progress: Progress, phase: str, 
 
     def finished(outcome: JobOutcome) -> None:
         if outcome.result is not None:
-            done[outcome.spec.key] = _writer(outcome.spec)(outcome.spec, outcome.result)
+            done[outcome.spec.key] = _store_io(outcome.spec)[1](outcome.spec, outcome.result)
         else:
             evaluation.failures.append(f"{'job' if isinstance(outcome.spec, JobSpec) else 'task'} failed: "
                                        + failure_line(outcome, evaluation.submission.name))
