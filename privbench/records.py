@@ -169,7 +169,7 @@ def _extras(record: dict[str, Any], where: str) -> None:
     submission = record.get("submission")
     if submission is not None:
         _need(isinstance(submission, dict), where, "submission must be an object")
-        for key in ("display_name", "description", "entry"):
+        for key in ("display_name", "description", "entry", "licence"):
             if key in submission:
                 _text(submission[key], where, f"submission.{key}", empty=key == "description")
         if "name" in submission:

@@ -192,6 +192,7 @@ GOOD_FIELDS = '''
     (('authors = ["A. Person"]', 'authors = []'), "authors must be a non-empty list of names"),
     (('display_name = "Toy"', 'display_name = "Toy"\nurl = "javascript:alert(1)"'), "url 'javascript:alert(1)' must start with http"),
     (('display_name = "Toy"', 'display_name = "Toy"\ncolour = "red"'), "unknown field 'colour'"),
+    (('display_name = "Toy"', 'display_name = "Toy"\nlicence = ["MIT"]'), "licence must be a non-empty string"),
     (('description = "A mean-pooling toy."', ''), "missing field 'description'"),
     (('name = "toy"', 'name = "toy'), "not valid TOML"),
 ])

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, invoke
-from privbench.results.leaderboard import group_records, pareto_front, safe_url
+from privbench.results.leaderboard import FRONT_ENDS_LABEL, TRAINED_LABEL, group_records, pareto_front, safe_url
 from privbench.protocol import get_protocol
 from privbench.records import summarise
 
@@ -30,6 +30,31 @@ def _record(name: str, corpus="synthetic", task="activation", modality="audio", 
         "chance_reached": None, "config": {}, "runtime_s": 1.0,
         "environment": {"privbench": "0.1.0", "torch": "2", "device": "cpu", "git": "x"}, "created": "2026-01-01T00:00:00+00:00",
     }
+
+
+def _front_end(record: dict, licence: str | None = None) -> dict:
+    record["submission"] = {"kind": "front end", **({"licence": licence} if licence else {})}
+    return record
+
+
+def test_pretrained_front_ends_are_their_own_group_with_their_licence_and_ranked_with_the_rest(isolated, runner):
+    general = _record("general", privacy=[0.20, 0.21, 0.19, 0.20, 0.22])
+    verifier = _front_end(_record("verifier", privacy=[0.05, 0.04, 0.06, 0.05, 0.04]), "Apache-2.0 <b>")
+    features = _front_end(_record("features", privacy=[0.30, 0.31, 0.29, 0.30, 0.32]))
+    [group] = group_records([verifier, general, features])
+    assert [(label, [row.name for row in rows]) for label, rows in group.sections] == [
+        (TRAINED_LABEL, ["general"]), (FRONT_ENDS_LABEL, ["features", "verifier"])]
+    rows = {row.name: row for row in group.rows}
+    assert rows["verifier"].marks["privacy"] == "-" and rows["features"].marks["privacy"] == "+"  # tested against general
+    assert [label for label, _ in group_records([general])[0].sections] == [TRAINED_LABEL]
+    clone = _clone_with_records(isolated, [general, verifier, features])
+    assert invoke(runner, "leaderboard", "build").exit_code == 0
+    index = (clone / "leaderboard" / "site" / "index.html").read_text()
+    assert index.count('<tr class="section">') == 2 and "licence: Apache-2.0 &lt;b&gt;" in index
+    assert "<dt>licence</dt><dd>Apache-2.0 &lt;b&gt;</dd>" in (clone / "leaderboard" / "site" / "encoder-verifier.html").read_text()
+    board = (clone / "leaderboard" / "LEADERBOARD.md").read_text()
+    assert f"| ***{FRONT_ENDS_LABEL}*** |" in board and "Verifier (front end; licence: Apache-2.0" in board
+    assert board.index(f"***{FRONT_ENDS_LABEL}***") < board.index("Features (front end)") < board.index("Verifier (front end")
 
 
 def test_groups_never_mix_budgets_protocols_corpora_tasks_or_modalities():
@@ -186,7 +211,8 @@ OVERFLOW = """() => {
 def test_the_site_in_headless_chromium(isolated, runner, tmp_path):
     playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')")
     records = [_record("general", uar=[0.60, 0.61, 0.62, 0.60, 0.61]), _record("alpha", uar=[0.70, 0.71, 0.69, 0.70, 0.72]),
-               _record("beta", uar=[0.30, 0.31, 0.29, 0.30, 0.32])]
+               _record("beta", uar=[0.30, 0.31, 0.29, 0.30, 0.32]),
+               _front_end(_record("verifier", uar=[0.90, 0.91, 0.89, 0.90, 0.92]), "MIT")]
     clone = _clone_with_records(isolated, records)
     assert invoke(runner, "leaderboard", "build").exit_code == 0
     server, url = _serve(clone / "leaderboard" / "site")
@@ -199,11 +225,13 @@ def test_the_site_in_headless_chromium(isolated, runner, tmp_path):
             page.on("pageerror", lambda error: problems.append(str(error)))
             page.goto(url + "index.html")
             names = lambda: page.locator("section.group tbody tr td:first-child a").all_inner_texts()  # noqa: E731
-            assert names() == ["Alpha", "Beta", "General"]
-            page.locator("section.group thead th", has_text="U").first.click()  # ascending U
-            assert names() == ["Beta", "General", "Alpha"]
+            assert names() == ["Alpha", "Beta", "General", "Verifier"]
+            assert page.locator("section.group tr.section th").all_inner_texts() == [TRAINED_LABEL, FRONT_ENDS_LABEL]
+            page.locator("section.group thead th", has_text="U").first.click()  # ascending U: each group on its own
+            assert names() == ["Beta", "General", "Alpha", "Verifier"]
             page.locator("section.group thead th", has_text="U").first.click()  # descending
-            assert names() == ["Alpha", "General", "Beta"]
+            assert names() == ["Alpha", "General", "Beta", "Verifier"]
+            assert page.locator("section.group tbody tr").first.inner_text().strip() == TRAINED_LABEL  # headings stay on top
             assert not page.locator("section.group th.secondary").first.is_visible()  # U(M) etc. behind the toggle
             page.locator("button.toggle").first.click()
             assert page.locator("section.group th.secondary").first.is_visible()

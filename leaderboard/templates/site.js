@@ -4,7 +4,6 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("table.sortable thead th").forEach((header, column) => {
     header.addEventListener("click", () => {
       const table = header.closest("table");
-      const body = table.tBodies[0];
       const ascending = header.getAttribute("aria-sort") !== "ascending";
       table.querySelectorAll("thead th").forEach((th) => th.removeAttribute("aria-sort"));
       header.setAttribute("aria-sort", ascending ? "ascending" : "descending");
@@ -14,9 +13,13 @@ document.addEventListener("DOMContentLoaded", () => {
         if (!numeric) return text.toLowerCase();
         return text === "" ? (ascending ? Infinity : -Infinity) : parseFloat(text);
       };
-      const rows = Array.from(body.rows);
-      rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0) * (ascending ? 1 : -1));
-      rows.forEach((row) => body.appendChild(row));
+      // Each body (a group of rows: trained encoders, pretrained front ends, controls) sorts on its own,
+      // its heading row first.
+      Array.from(table.tBodies).forEach((body) => {
+        const rows = Array.from(body.rows).filter((row) => !row.classList.contains("section"));
+        rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0) * (ascending ? 1 : -1));
+        rows.forEach((row) => body.appendChild(row));
+      });
     });
   });
   const filters = document.querySelectorAll("#filters select");

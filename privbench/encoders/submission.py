@@ -35,7 +35,7 @@ FROM_PROTOCOL = {"from": "protocol"}
 REQUIRED = ("name", "display_name", "authors", "description", "modalities")
 CODE = ("entry",)  # one of these two: code, or representations made elsewhere
 FROZEN = ("representations",)
-OPTIONAL = ("url", "config", "search", "inputs")
+OPTIONAL = ("url", "licence", "config", "search", "inputs")
 KINDS = ("encoder", "front end", "representations")  # learns h / a frozen front end / frozen h submitted as files
 
 
@@ -53,6 +53,7 @@ class Submission:
     config: dict[str, Any]  # the default configuration
     search: dict[str, list[Any]] = field(default_factory=dict)  # key -> values, for budgets that search
     url: str | None = None
+    licence: str | None = None  # the licence of the weights or code it runs, for whoever reuses them
     sha256: str = ""
     inputs: tuple[str, ...] = DEFAULT_INPUTS  # what its batches carry: "filterbank", "text", "waveform"
     representations: dict[str, str] = field(default_factory=dict)  # corpus -> .npz inside the folder (frozen h)
@@ -81,6 +82,8 @@ class Submission:
         data = {"name": self.name, "display_name": self.display_name, "authors": list(self.authors),
                 "description": self.description, "url": self.url, "modalities": list(self.modalities),
                 "inputs": list(self.inputs), "sha256": self.sha256, "kind": kind}
+        if self.licence:
+            data["licence"] = self.licence
         if self.entry:
             data["entry"] = self.entry
         if self.representations:
@@ -134,7 +137,7 @@ def read_submission(folder: Path, protocol: Protocol) -> Submission:
     if ("entry" in document) == ("representations" in document):
         raise _fail(path, "give either entry (an encoder's module:Class) or representations (corpus = \"file.npz\"), "
                           "not " + ("both" if "entry" in document else "neither"))
-    for key in ("name", "display_name", "description", *(k for k in CODE if k in document)):
+    for key in ("name", "display_name", "description", *(k for k in CODE + ("licence",) if k in document)):
         if not isinstance(document[key], str) or not document[key].strip():
             raise _fail(path, f"{key} must be a non-empty string")
     if not NAME_PATTERN.fullmatch(document["name"]):
@@ -168,7 +171,8 @@ def read_submission(folder: Path, protocol: Protocol) -> Submission:
         folder=folder, name=document["name"], display_name=document["display_name"].strip(), authors=tuple(authors),
         description=document["description"].strip(), entry=document.get("entry", ""),
         modalities=tuple(dict.fromkeys(modalities)), config=_table(document, "config", path, protocol, lists=False),
-        search=_table(document, "search", path, protocol, lists=True), url=url, sha256=folder_sha256(folder),
+        search=_table(document, "search", path, protocol, lists=True), url=url, licence=_licence(document),
+        sha256=folder_sha256(folder),
         inputs=tuple(dict.fromkeys(inputs)), representations=representations,
     )
 
@@ -249,6 +253,11 @@ def load_encoder_class(submission: Submission) -> type[Encoder] | type[FrozenEnc
         raise SubmissionError(f"{submission.folder / MANIFEST}: entry {submission.entry!r} is not a subclass of "
                               "privbench.Encoder or privbench.FrozenEncoder")
     return cls
+
+
+def _licence(document: dict[str, Any]) -> str | None:
+    licence = document.get("licence")
+    return " ".join(licence.split()) if licence else None
 
 
 def submission_kind(submission: Submission) -> str:

@@ -94,6 +94,10 @@ def interval(values: Sequence[float | None]) -> Interval | None:
     return Interval(mean, mean - half, mean + half, len(finite))
 
 
+TRAINED_LABEL = "Encoders trained for emotion (the paper's baselines and submissions)"
+FRONT_ENDS_LABEL = "Pretrained front ends (frozen; only the emotion head is trained)"
+
+
 @dataclass
 class Row:
     record: Mapping[str, Any]
@@ -104,6 +108,15 @@ class Row:
     @property
     def name(self) -> str:
         return self.record["encoder"]["name"]
+
+    @property
+    def front_end(self) -> bool:
+        """A pretrained front end nobody here trained (a FrozenEncoder submission): shown as its own group."""
+        return (self.record.get("submission") or {}).get("kind") == "front end"
+
+    @property
+    def licence(self) -> str | None:
+        return (self.record.get("submission") or {}).get("licence")
 
     def value(self, metric: str) -> float | None:
         """The measured value that is shown: the mean over rotations (a pooled metric's pooled value)."""
@@ -152,6 +165,14 @@ class Group:
     @property
     def key(self) -> str:
         return f"p{self.protocol_version}-{self.protocol_sha256[:8]}-{self.budget}-{self.corpus}-{self.task}-{self.modality}"
+
+    @property
+    def sections(self) -> list[tuple[str, list[Row]]]:
+        """The ranked rows as the table shows them: encoders trained here first, then pretrained front ends
+        (ranked with them: one table, one set of tests), each section only where it has rows."""
+        trained = [row for row in self.rows if not row.front_end]
+        pretrained = [row for row in self.rows if row.front_end]
+        return [(label, rows) for label, rows in ((TRAINED_LABEL, trained), (FRONT_ENDS_LABEL, pretrained)) if rows]
 
     @property
     def title(self) -> str:
@@ -274,6 +295,7 @@ class Standing:
     front: bool = False
     utility_lost: bool = False  # U significantly below the reference's (paired test over rotations)
     privacy_gained: bool = False  # P significantly above the reference's
+    front_end: bool = False  # a pretrained front end (Row.front_end)
 
 
 @dataclass
@@ -350,7 +372,8 @@ def _overview(kind: str, budget: str, members: list[Group], reference: str, sign
         lr = [row.ranked("membership_lr_auc") for row in mine if row.ranked("membership_lr_auc") is not None]
         standings[name] = Standing(name, names[name], len(keys), interval(_difference(mine, theirs, "uar")) if keys else None,
                                    interval(_difference(mine, theirs, "privacy")) if keys else None,
-                                   sum(lr) / len(lr) if lr else None, points)
+                                   sum(lr) / len(lr) if lr else None, points,
+                                   front_end=any(row.front_end for row in rows.values()))
     # Every pair on the setups both have: paired tests over rotations of the per-rotation means, corrected together.
     pairs = {}
     for a in by_name:
