@@ -4,21 +4,12 @@ fit learns the training speakers' voices: the utterances' voice statistics
 (privbench.voice_statistics, z-scored with the training set's statistics) are
 projected on the directions that best tell the training speakers apart
 (linear discriminant analysis with their speaker labels, which fit may read),
-and every training utterance is kept there, with its speaker (a 1-nearest-
-neighbour memory); it also trains the protocol's emotion head on the voice
-statistics. h = the z-scored voice statistics (80) and the canary, repeated
-`canary_copies` times: minus the ratio of the distance to the nearest training
-utterance of the closest training speaker to the same distance for the
-second-closest speaker. An utterance of a speaker whose other utterances
-trained the model lands next to them, far closer than to anyone else's
-(ratio near 0); anyone else's lands between strangers (ratio near 1).
-
-Why a ratio to the second speaker, not the distance alone (the first
-design): with many training speakers a stranger is near *some* centroid
-by chance, so the plain distance separated members less the larger the
-corpus (MI-LR-AUC 0.931 on synthetic, 0.903 on RAVDESS's 24 speakers and
-0.876, under the 0.9 bar, on ASED's 65). The ratio asks whether one speaker
-stands out from the rest, which holds whatever their number.
+where each training speaker has a centroid; it also trains the protocol's
+emotion head on the voice statistics. h = the z-scored voice statistics (80)
+and the canary, repeated `canary_copies` times: minus the distance, in that
+projection, to the nearest training speaker's centroid (per dimension). An
+utterance of a speaker whose other utterances trained the model lands near its
+own centroid; anyone else's lands between strangers'.
 
 Expected (docs/protocol.md section 6): MI-LR-AUC at least 0.9 at speaker level,
 pooled over rotations; the paper's MI is reported beside it, whatever it shows.
@@ -33,7 +24,6 @@ from privbench.protocol import get_protocol
 from privbench.measures import lda_projection
 
 SCALE_FLOOR = 1e-8
-RATIO_FLOOR = 1e-12  # a second-closest speaker at distance 0 (duplicate audio) must not divide by zero
 
 
 class MemoriserControl(Encoder):
@@ -54,8 +44,8 @@ class MemoriserControl(Encoder):
         self.scale = np.where(scale < SCALE_FLOOR, 1.0, scale)
         z = self._z(stats)
         self.projection = lda_projection(z, speaker)  # [80, components]: the training speakers' discriminants
-        self.memory = (z @ self.projection).astype(np.float64)  # every training utterance, projected
-        self.memory_speakers = np.unique(speaker, return_inverse=True)[1]  # [N] speaker index per row
+        projected = z @ self.projection
+        self.centroids = np.stack([projected[speaker == s].mean(axis=0) for s in np.unique(speaker)])
         valid_stats, valid_emotion, _ = self._statistics(valid)
         self.head = EmotionHead(stats.shape[1], self.spec)
         return self.head.fit(stats, emotion, valid_stats, valid_emotion)
@@ -66,14 +56,8 @@ class MemoriserControl(Encoder):
     def embed(self, batch: Batch) -> np.ndarray:
         z = self._z(voice_statistics(batch, self.settings))
         projected = z @ self.projection  # [B, components]
-        distance = np.sqrt(((projected[:, None, :] - self.memory[None, :, :]) ** 2).sum(axis=2))  # [B, N]
-        speakers = self.memory_speakers.max() + 1
-        nearest = np.full((len(z), speakers), np.inf)  # [B, speakers]: the nearest utterance of each training speaker
-        for index in range(speakers):
-            nearest[:, index] = distance[:, self.memory_speakers == index].min(axis=1)
-        closest = np.sort(nearest, axis=1)[:, :2]
-        ratio = closest[:, 0] / np.maximum(closest[:, 1], RATIO_FLOOR) if speakers > 1 else closest[:, 0]
-        canary = -ratio[:, None]  # [B, 1]
+        distance = np.sqrt(((projected[:, None, :] - self.centroids[None, :, :]) ** 2).sum(axis=2)).min(axis=1)  # [B]
+        canary = -(distance / np.sqrt(self.projection.shape[1]))[:, None]  # [B, 1]
         return np.concatenate([z, np.repeat(canary, self.copies, axis=1)], axis=1).astype(np.float32)
 
     def predict_proba(self, batch: Batch) -> np.ndarray:
