@@ -293,6 +293,35 @@ def test_the_committed_leaderboard_fits_a_laptop_and_a_phone(tmp_path, monkeypat
                for label in ("1280", "390"))
 
 
+def test_corpus_notes_name_each_caveat_once_and_the_derived_labels_of_the_corpora_that_have_them():
+    from privbench.protocol import get_protocol
+    from privbench.results.corpus_notes import NOTES, corpus_notes
+
+    protocol = get_protocol()
+    assert corpus_notes(["synthetic"], protocol) == [NOTES["synthetic"]]  # its labels come from its design, not derived
+    assert corpus_notes(["iemocap"], protocol) == []  # the paper's corpora are rated by listeners: nothing to add
+    lines = corpus_notes(["ravdess", "synthetic", "ased", "ravdess"], protocol)
+    assert lines[:3] == [NOTES["synthetic"], NOTES["ravdess"], NOTES["ased"]]
+    assert lines[3].startswith("The activation and valence of ASED and RAVDESS are derived") and len(lines) == 4
+
+
+def test_every_page_and_leaderboard_md_say_what_the_committed_corpora_need_said(tmp_path):
+    """One source (privbench/results/corpus_notes.py) for the banner, the overview, the About page and
+    LEADERBOARD.md: ASED's emotion-specific sentences reach all four."""
+    import html
+
+    from privbench.results.corpus_notes import NOTES
+    from privbench.results.leaderboard import build
+
+    site = build(REPO / "leaderboard" / "results", tmp_path / "site", REPO / "leaderboard" / "templates",
+                 REPO / "benchmark" / "reference" / "paper_tables.csv", REPO / "CITATION.cff", tmp_path / "LEADERBOARD.md")
+    pages = {page.name: html.unescape(page.read_text()) for page in site.pages}
+    real = next(name for name in pages if name.startswith("overview-real"))
+    for name in ("index.html", real, "about.html", "encoder-general.html"):
+        assert NOTES["ased"] in pages[name], name
+    assert NOTES["ased"] in (tmp_path / "LEADERBOARD.md").read_text()
+
+
 # ---------------------------------------------------------------- what a build writes, and what it leaves out
 
 def test_a_missing_results_folder_is_a_usage_error_and_the_committed_board_is_left_alone(isolated, runner, tmp_path):

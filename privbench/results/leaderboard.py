@@ -40,6 +40,7 @@ from privbench.results.plots import overview_svg, paper_deltas, paper_points, tr
 from privbench.protocol import Significance, get_protocol
 from privbench.records import cell, headline, inverted_count, values
 from privbench.results.controls import Expectation, expectations
+from privbench.results.corpus_notes import corpus_notes
 from privbench.scoring.stats import compare
 from privbench.storage import atomic_write_text
 from privbench.results.tables import TITLES
@@ -540,6 +541,11 @@ def plain(value: Any) -> str:
     return str(value)
 
 
+def _notes(corpora) -> list[str]:
+    """The templates' `corpus_notes(corpora)`: what to know about these corpora before reading their numbers."""
+    return corpus_notes(corpora, get_protocol())
+
+
 def _environment(templates: Path):
     import jinja2
 
@@ -553,6 +559,7 @@ def _environment(templates: Path):
     environment.globals["safe_url"] = safe_url
     environment.globals["columns"] = COLUMNS
     environment.globals["metric"] = BY_NAME
+    environment.globals["corpus_notes"] = _notes
     return environment
 
 
@@ -567,6 +574,7 @@ def _markdown_environment(templates: Path):
     environment.filters["signed"] = lambda value: "-" if value is None else f"{value:+.3f}"
     environment.filters["meansd"] = mean_sd
     environment.globals["columns"] = COLUMNS
+    environment.globals["corpus_notes"] = _notes
     return environment
 
 
