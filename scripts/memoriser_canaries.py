@@ -5,7 +5,7 @@ model) and a canary repeated in `canary_copies` columns. This reads the stored
 jobs of `privbench evaluate controls/control-memoriser --corpus C --modality
 audio` (run that first: it fills the store), keeps h's first 80 columns,
 re-fits each model's discriminant space on the recordings that model trained
-on (exactly as the encoder's `fit` does), rebuilds h with each canary form and
+on (as the encoder's `fit` does, from the float32 columns of h rather than its float64 z), rebuilds h with each canary form and
 scores it with MI-LR as a record does (`privbench.scoring.membership_lr`,
 unchanged). It prints the pooled MI-LR-AUC on the h surface and its value per
 rotation. h does not depend on the task, so one task is read.
@@ -57,7 +57,8 @@ def canary(form: str, projected: np.ndarray, trained: np.ndarray, speakers: np.n
 
 
 def _groups(table, target, protocol) -> dict[str, list[str]]:
-    """A membership model's reference h(D1) (training recordings), its s5 members' unseen recordings, its s5 non-members'."""
+    """A membership model's reference h(D1) (its training folds; a small share of them, for early stopping, was not
+    fitted on), its s5 members' unseen recordings, its s5 non-members'."""
     from privbench.data.membership_split import fold_order, membership_split
 
     order = fold_order(target.rotation, protocol.folds)
@@ -66,7 +67,7 @@ def _groups(table, target, protocol) -> dict[str, list[str]]:
     scored = table[table["fold"] == next(fold for fold, role in roles.items() if role == "score")]
     trained = set(split.encoder_train) | set(split.encoder_valid)
     members = scored["speaker"].isin(split.s5_selected)
-    return {"training": sorted(table.loc[table["fold"].isin([f for f, role in roles.items() if role == "train"]), "utterance_id"]),
+    return {"reference h(D1)": sorted(table.loc[table["fold"].isin([f for f, role in roles.items() if role == "train"]), "utterance_id"]),
             "members' unseen": sorted(u for u in scored.loc[members, "utterance_id"] if u not in trained),
             "non-members": sorted(scored.loc[~members, "utterance_id"])}
 
@@ -77,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--form", action="append", help=f"default: {', '.join(DEFAULT_FORMS)}")
     parser.add_argument("--copies", type=int, default=16, help="columns of h that repeat the canary")
     parser.add_argument("--medians", action="store_true",
-                        help="also print, per membership model, the median canary of its training recordings in the "
-                             "attacker's reference h(D1), of the members' unseen recordings and of the non-members'")
+                        help="also print, per membership model, the median canary of the attacker's reference h(D1) (the "
+                             "model's training folds), of the members' unseen recordings and of the non-members'")
     args = parser.parse_args(argv)
 
     import privbench.scoring.membership_lr as membership_lr

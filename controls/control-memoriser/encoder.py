@@ -8,7 +8,8 @@ and every training recording's projection is kept; it also trains the
 protocol's emotion head on the voice statistics. h = the z-scored voice
 statistics (80) and the canary, repeated `canary_copies` times: minus the mean
 distance, in that projection, to the `canary_neighbours` nearest training
-recordings other than the utterance itself (per dimension). An unseen utterance
+recordings other than the utterance itself, divided by the square root of the
+projection's dimension. An unseen utterance
 of a speaker whose other recordings trained the model finds that speaker's
 recordings close by; anyone else's finds strangers'.
 
@@ -16,11 +17,13 @@ Why recordings and not the speakers' centroids (the first canary): on ASED (65
 speakers) the centroid canary was found at MI-LR-AUC 0.876, under the 0.9 the
 control must reach; docs/protocol.md section 6 lists the forms compared
 (scripts/memoriser_canaries.py) and says this one was chosen after seeing them.
-Why not the utterance itself: a training recording would get a canary of
-exactly 0, which says "this utterance trained me" (utterance membership, which
-MI-LR does not ask about) and leaves the attacker's reference h(D1) no spread to
-measure against; without it, a training recording and an unseen recording of a
-training speaker get the same kind of canary.
+Why not the utterance itself: counted, it would be one distance of 0 among the
+K averaged (the whole canary, 0, for K = 1), a head start that says "this
+utterance trained me" (utterance membership, which MI-LR does not ask about)
+and that no unseen recording of the same speaker can have. Without it, a
+training recording and an unseen recording of a training speaker get more
+nearly the same kind of canary (the discriminant space is still fitted on the
+training recordings, so they keep some head start).
 
 Expected (docs/protocol.md section 6): MI-LR-AUC at least 0.9 at speaker level,
 pooled over rotations; the paper's MI is reported beside it, whatever it shows.
@@ -35,7 +38,8 @@ from privbench.protocol import get_protocol
 from privbench.measures import lda_projection
 
 SCALE_FLOOR = 1e-8
-SAME_RECORDING = 1e-4  # a projection this close to a kept one is that recording itself (distances between recordings are O(1))
+SAME_RECORDING = 1e-4  # closer than this to a kept projection: that recording itself (nearest distances between recordings
+#                        are several units: the canary, 0.7-0.9 in its medians, is a distance over sqrt(components))
 
 
 class MemoriserControl(Encoder):
