@@ -302,7 +302,8 @@ def test_corpus_notes_name_each_caveat_once_and_the_derived_labels_of_the_corpor
     assert corpus_notes(["iemocap"], protocol) == []  # the paper's corpora are rated by listeners: nothing to add
     lines = corpus_notes(["ravdess", "synthetic", "ased", "ravdess"], protocol)
     assert lines[:3] == [NOTES["synthetic"], NOTES["ravdess"], NOTES["ased"]]
-    assert lines[3].startswith("The activation and valence of ASED and RAVDESS are derived") and len(lines) == 4
+    names = f"{protocol.corpora['ased'].display_name} and {protocol.corpora['ravdess'].display_name}"
+    assert lines[3].startswith(f"The activation and valence of {names} are derived") and len(lines) == 4
 
 
 def test_every_page_and_leaderboard_md_say_what_the_committed_corpora_need_said(tmp_path):

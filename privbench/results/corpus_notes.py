@@ -4,7 +4,7 @@ The site's banner, its overview and About pages and LEADERBOARD.md all say
 these sentences; they are written once here so that a new caveat (ASED's
 emotion-specific sentences, found after its records landed) reaches every page
 at once. Numbers about the corpora come from docs/datasets.md; whether a
-corpus' labels are derived comes from the protocol (`derived_labels`).
+corpus' labels are derived, and its display name, come from the protocol.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ NOTES = {
             "of eight listeners); most of its sentences are always read in one emotion, so its U also rewards "
             "recognising the sentence.",
 }
-NAMES = {"ravdess": "RAVDESS", "crema-d": "CREMA-D", "ased": "ASED"}
 
 
 def corpus_notes(corpora: Iterable[str], protocol: Protocol) -> list[str]:
@@ -31,7 +30,8 @@ def corpus_notes(corpora: Iterable[str], protocol: Protocol) -> list[str]:
     rated by listeners) add nothing."""
     shown = set(corpora)
     lines = [note for name, note in NOTES.items() if name in shown]
-    derived = sorted(NAMES.get(name, name) for name in shown if getattr(protocol.corpora.get(name), "derived_labels", None))
+    derived = sorted(protocol.corpora[name].display_name for name in shown
+                     if getattr(protocol.corpora.get(name), "derived_labels", None))
     if derived:
         subject = derived[0] if len(derived) == 1 else ", ".join(derived[:-1]) + " and " + derived[-1]
         lines.append(f"The activation and valence of {subject} are derived from the acted emotion categories, not rated "

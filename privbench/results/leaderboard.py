@@ -111,13 +111,17 @@ class Row:
         return self.record["encoder"]["name"]
 
     @property
+    def _submission(self) -> Mapping[str, Any]:
+        return self.record.get("submission") or {}
+
+    @property
     def front_end(self) -> bool:
         """A pretrained front end nobody here trained (a FrozenEncoder submission): shown as its own group."""
-        return (self.record.get("submission") or {}).get("kind") == "front end"
+        return self._submission.get("kind") == "front end"
 
     @property
     def licence(self) -> str | None:
-        return (self.record.get("submission") or {}).get("licence")
+        return self._submission.get("licence")
 
     def value(self, metric: str) -> float | None:
         """The measured value that is shown: the mean over rotations (a pooled metric's pooled value)."""
