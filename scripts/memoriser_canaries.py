@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import sys
 import tempfile
 from pathlib import Path
@@ -33,27 +34,31 @@ from pathlib import Path
 import numpy as np
 
 VOICE_COLUMNS = 80
-SAME_RECORDING = 1e-4  # as the encoder: a projection this close to a kept one is that recording itself
 DEFAULT_FORMS = ("centroid", "recordings-1", "recordings-3", "recordings-5", "recordings-10", "recordings-with-self-5")
+
+
+@functools.cache
+def control_canary():
+    """control-memoriser's own `recordings_canary`, imported from the control's folder, so the recordings-K forms are
+    computed by the code the records were made with."""
+    from privbench.encoders.submission import load_encoder_class, read_submission
+    from privbench.paths import repo_root
+    from privbench.protocol import get_protocol
+
+    control = load_encoder_class(read_submission(repo_root() / "controls" / "control-memoriser", get_protocol()))
+    return sys.modules[control.__module__].recordings_canary
 
 
 def canary(form: str, projected: np.ndarray, trained: np.ndarray, speakers: np.ndarray) -> np.ndarray:
     """The canary of every row of `projected` [N, C], given the projected training recordings and their speakers."""
-    components = projected.shape[1]
     if form == "centroid":
         centroids = np.stack([trained[speakers == s].mean(axis=0) for s in np.unique(speakers)])
         distance = np.sqrt(((projected[:, None, :] - centroids[None]) ** 2).sum(axis=2)).min(axis=1)
-        return -distance / np.sqrt(components)
+        return -distance / np.sqrt(projected.shape[1])
     name, _, k = form.rpartition("-")
     if name not in ("recordings", "recordings-with-self") or not k.isdigit():
         raise SystemExit(f"--form {form!r}: the forms are centroid, recordings-K, recordings-with-self-K")
-    squared = (projected ** 2).sum(axis=1)[:, None] + (trained ** 2).sum(axis=1)[None, :] - 2.0 * projected @ trained.T
-    distance = np.sqrt(np.maximum(squared, 0.0))
-    if name == "recordings":
-        distance[distance < SAME_RECORDING] = np.inf
-    else:
-        distance[distance < SAME_RECORDING] = 0.0
-    return -np.sort(distance, axis=1)[:, :int(k)].mean(axis=1) / np.sqrt(components)
+    return control_canary()(projected, trained, int(k), count_itself=name == "recordings-with-self")
 
 
 def _groups(table, target, protocol) -> dict[str, list[str]]:

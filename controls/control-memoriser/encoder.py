@@ -42,6 +42,16 @@ SAME_RECORDING = 1e-4  # closer than this to a kept projection: that recording i
 #                        are several units: the canary, 0.7-0.9 in its medians, is a distance over sqrt(components))
 
 
+def recordings_canary(projected: np.ndarray, memory: np.ndarray, neighbours: int, count_itself: bool = False) -> np.ndarray:
+    """Minus the mean distance of each row of `projected` [B, C] to its `neighbours` nearest rows of `memory` [N, C],
+    divided by sqrt(C): [B]. A row of `memory` within SAME_RECORDING is the utterance itself: skipped, or with
+    `count_itself` (a form scripts/memoriser_canaries.py compares, not the control's) counted as a distance of 0."""
+    squared = (projected ** 2).sum(axis=1)[:, None] + (memory ** 2).sum(axis=1)[None, :] - 2.0 * projected @ memory.T
+    distance = np.sqrt(np.maximum(squared, 0.0))  # [B, N]
+    distance[distance < SAME_RECORDING] = 0.0 if count_itself else np.inf
+    return -np.sort(distance, axis=1)[:, :neighbours].mean(axis=1) / np.sqrt(projected.shape[1])
+
+
 class MemoriserControl(Encoder):
     def __init__(self, spec: EncoderSpec):
         super().__init__(spec)
@@ -71,13 +81,7 @@ class MemoriserControl(Encoder):
 
     def embed(self, batch: Batch) -> np.ndarray:
         z = self._z(voice_statistics(batch, self.settings))
-        projected = z @ self.projection  # [B, components]
-        squared = ((projected ** 2).sum(axis=1)[:, None] + (self.memory ** 2).sum(axis=1)[None, :]
-                   - 2.0 * projected @ self.memory.T)  # [B, N train]
-        distance = np.sqrt(np.maximum(squared, 0.0))
-        distance[distance < SAME_RECORDING] = np.inf  # the utterance itself is not its own neighbour
-        nearest = np.sort(distance, axis=1)[:, :self.neighbours].mean(axis=1)  # [B]
-        canary = -(nearest / np.sqrt(self.projection.shape[1]))[:, None]  # [B, 1]
+        canary = recordings_canary(z @ self.projection, self.memory, self.neighbours)[:, None]  # [B, 1]
         return np.concatenate([z, np.repeat(canary, self.copies, axis=1)], axis=1).astype(np.float32)
 
     def predict_proba(self, batch: Batch) -> np.ndarray:
