@@ -9,9 +9,9 @@ general -> mcadams-coefficient-1 is the normalisation (and resynthesis),
 mcadams-coefficient-1 -> mcadams is the anonymisation.
 
 It then prints, per corpus and task, general -> coefficient 1.0 -> mcadams
-(0.8) from the records: mean ± sd over rotations of U, P, L and ID-EER, and
+(0.8) from the records: mean ± sd over rotations of U, P, L, ID-EER and ID-link, and
 the paired test's p (privbench.scoring.stats.paired_p, not adjusted: an
-ablation, not a leaderboard comparison). With --from-records it only prints.
+ablation, not a leaderboard comparison; - where too few rotations pair). With --from-records it only prints.
 
     python scripts/mcadams_ablation.py [--corpus synthetic]... [--budget quick] [--from-records]
 """
@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 MODELS = ("general", "mcadams-coefficient-1", "mcadams")
-METRICS = (("uar", "U"), ("privacy", "P"), ("leakage", "L"), ("identity_eer", "ID-EER"))
+METRICS = (("uar", "U"), ("privacy", "P"), ("leakage", "L"), ("identity_eer", "ID-EER"), ("identity_link", "ID-link"))
 
 
 def ablation_table(results: Path, corpora: list[str], budget: str) -> list[str]:
@@ -48,7 +48,8 @@ def ablation_table(results: Path, corpora: list[str], budget: str) -> list[str]:
                 cells = " | ".join(f"{entry['mean']:.3f} ± {entry['sd']:.3f}" for entry in (general, kept, warped))
                 p_kept = paired_p(kept["rotations"], general["rotations"], significance)
                 p_warped = paired_p(warped["rotations"], kept["rotations"], significance)
-                lines.append(f"| {corpus} | {task} | {label} | {cells} | {p_kept:.2g} | {p_warped:.2g} |")
+                tests = " | ".join("-" if p is None else f"{p:.2g}" for p in (p_kept, p_warped))  # None: too few pairs
+                lines.append(f"| {corpus} | {task} | {label} | {cells} | {tests} |")
     return lines
 
 

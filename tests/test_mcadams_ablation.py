@@ -17,30 +17,42 @@ def _script():
     return module
 
 
-def _record(root, model, rotations, sd):
-    metrics = {key: {"mean": sum(rotations) / len(rotations), "sd": sd, "rotations": rotations}
-               for key, _ in _script().METRICS}
-    path = root / model / "quick" / "toy" / "audio-activation.json"
+# what the table must show: the records' keys and their labels, in the docs' order
+METRICS = (("uar", "U"), ("privacy", "P"), ("leakage", "L"), ("identity_eer", "ID-EER"), ("identity_link", "ID-link"))
+
+
+def _record(root, model, task, rotations):
+    """Every metric of the record gets its own values: the rotations shifted by the metric's position."""
+    metrics = {key: {"mean": sum(rotations) / len(rotations) + shift, "sd": 0.001 * (shift + 1),
+                     "rotations": [value + shift for value in rotations]}
+               for shift, (key, _) in enumerate(METRICS)}
+    path = root / model / "quick" / "toy" / f"audio-{task}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"metrics": metrics}))
-    (path.parent / "audio-valence.json").write_text(json.dumps({"metrics": metrics}))
 
 
 def test_the_table_puts_each_model_in_its_column_and_tests_the_named_pairs(tmp_path):
     general, kept, warped = [0.5, 0.6, 0.55, 0.52, 0.58], [0.3, 0.41, 0.36, 0.3, 0.4], [0.31, 0.4, 0.37, 0.33, 0.4]
-    for model, values, sd in (("general", general, 0.01), ("mcadams-coefficient-1", kept, 0.02), ("mcadams", warped, 0.03)):
-        _record(tmp_path, model, values, sd)
+    for model, values in (("general", general), ("mcadams-coefficient-1", kept), ("mcadams", warped)):
+        _record(tmp_path, model, "activation", values)
+        _record(tmp_path, model, "valence", [value / 2 for value in values])  # valence: another table
     lines = _script().ablation_table(tmp_path, ["toy"], "quick")
-    assert len(lines) == 2 + 2 * 4  # header, rule, 4 metrics per task
-    cells = [cell.strip() for cell in lines[2].strip("|").split("|")]
+    metrics = METRICS
+    assert len(lines) == 2 + 2 * len(metrics)  # header, rule, every metric per task
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
+    assert [row[1:3] for row in rows] == [[task, label] for task in ("activation", "valence") for _, label in metrics]
     significance = get_protocol().significance
-    assert cells[:3] == ["toy", "activation", "U"]
-    assert cells[3:6] == ["0.550 ± 0.010", "0.354 ± 0.020", "0.362 ± 0.030"]
-    assert cells[6] == f"{paired_p(kept, general, significance):.2g}" and float(cells[6]) < 0.01
-    assert cells[7] == f"{paired_p(warped, kept, significance):.2g}" and float(cells[7]) > 0.05
+    shift = len(metrics) - 1  # the last metric's values are the rotations + its position
+    last_activation = rows[len(metrics) - 1]
+    assert last_activation[3:6] == [f"{sum(v) / 5 + shift:.3f} ± {0.001 * (shift + 1):.3f}" for v in (general, kept, warped)]
+    first_valence = rows[len(metrics)]
+    assert first_valence[3] == f"{sum(general) / 10:.3f} ± 0.001"
+    assert first_valence[6] == f"{paired_p([v / 2 for v in kept], [v / 2 for v in general], significance):.2g}"
+    assert float(rows[0][6]) < 0.01 and float(rows[0][7]) > 0.05  # the normalisation moved U, the warping did not
 
 
 def test_a_missing_record_names_the_file_and_the_model_to_evaluate(tmp_path):
-    _record(tmp_path, "general", [0.5, 0.6], 0.01)
+    for task in ("activation", "valence"):
+        _record(tmp_path, "general", task, [0.5, 0.6])
     with pytest.raises(SystemExit, match=r"mcadams-coefficient-1/quick/toy/audio-activation.json is missing: evaluate"):
         _script().ablation_table(tmp_path, ["toy"], "quick")
