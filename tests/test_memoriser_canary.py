@@ -4,6 +4,7 @@ import importlib.util
 import sys
 
 import numpy as np
+import pytest
 
 from conftest import REPO
 from privbench.encoders.submission import load_encoder_class, read_submission
@@ -15,6 +16,12 @@ def _script():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(autouse=True)
+def this_clone(monkeypatch):
+    """The control lives in this clone (other tests point PRIVBENCH_ROOT at a bare temporary one)."""
+    monkeypatch.setenv("PRIVBENCH_ROOT", str(REPO))
 
 
 MEMORY = np.array([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0], [0.0, 1.0]])  # four training recordings in a 2-d space
