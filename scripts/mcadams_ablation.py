@@ -23,7 +23,8 @@ import json
 import sys
 from pathlib import Path
 
-MODELS = ("general", "mcadams-coefficient-1", "mcadams")
+VARIANT = "mcadams-coefficient-1"
+MODELS = ("general", VARIANT, "mcadams")
 METRICS = (("uar", "U"), ("privacy", "P"), ("leakage", "L"), ("identity_eer", "ID-EER"), ("identity_link", "ID-link"))
 
 
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         evaluation = evaluate(Request(root / "baselines" / "mcadams", tuple(corpora), ("audio",),
                                       ("activation", "valence"), args.budget, "cpu", root / "leaderboard" / "results",
-                                      variant_name="mcadams-coefficient-1", variant_config={"mcadams_coefficient": 1.0}),
+                                      variant_name=VARIANT, variant_config={"mcadams_coefficient": 1.0}),
                               get_protocol(), executor)
     finally:
         executor.close()
