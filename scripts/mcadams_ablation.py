@@ -68,13 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     from privbench.run.executor import LocalExecutor
 
     root = repo_root()
+    results = root / "leaderboard" / "results"
     if args.from_records:
-        print("\n".join(ablation_table(root / "leaderboard" / "results", corpora, args.budget)))
+        print("\n".join(ablation_table(results, corpora, args.budget)))
         return 0
     executor = LocalExecutor()
     try:
         evaluation = evaluate(Request(root / "baselines" / "mcadams", tuple(corpora), ("audio",),
-                                      ("activation", "valence"), args.budget, "cpu", root / "leaderboard" / "results",
+                                      ("activation", "valence"), args.budget, "cpu", results,
                                       variant_name=VARIANT, variant_config={"mcadams_coefficient": 1.0}),
                               get_protocol(), executor)
     finally:
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         print(failure, file=sys.stderr)
     if evaluation.failures:
         return 1
-    print("\n".join(ablation_table(root / "leaderboard" / "results", corpora, args.budget)))
+    print("\n".join(ablation_table(results, corpora, args.budget)))
     return 0
 
 

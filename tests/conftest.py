@@ -7,6 +7,7 @@ and PRIVBENCH_CACHE at a temporary folder.
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import tempfile
 from pathlib import Path
@@ -19,6 +20,14 @@ from privbench.data.synthetic.generate import SyntheticSize, generate_synthetic_
 
 REPO = Path(__file__).resolve().parent.parent
 SMALL = SyntheticSize(speakers_female=3, speakers_male=3, utterances_per_speaker=6)
+
+
+def load_script(name: str):
+    """scripts/<name>.py as a fresh module (the scripts are not a package), so its functions can be tested."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 # The compiled GRU (privbench/encoders/gru.py) builds once per machine for every test: each isolated cache

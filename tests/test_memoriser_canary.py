@@ -1,21 +1,13 @@
 """control-memoriser's canary, as the control computes it and as scripts/memoriser_canaries.py reuses it."""
 
-import importlib.util
 import sys
 
 import numpy as np
 import pytest
 
-from conftest import REPO
+from conftest import REPO, load_script
 from privbench.encoders.submission import load_encoder_class, read_submission
 from privbench.protocol import get_protocol
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location("memoriser_canaries", REPO / "scripts" / "memoriser_canaries.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +20,7 @@ MEMORY = np.array([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0], [0.0, 1.0]])  # four trai
 
 
 def test_the_canary_skips_the_utterance_itself_and_averages_its_nearest_others():
-    canary = _script().canary
+    canary = load_script("memoriser_canaries").canary
     trained, unseen = MEMORY[:1], np.array([[0.0, 2.0]])
     # the training recording at the origin: its nearest others are at 1 and 5, never itself at 0
     assert np.allclose(canary("recordings-2", trained, MEMORY, None), [-(1.0 + 5.0) / 2 / np.sqrt(2)])
@@ -42,4 +34,4 @@ def test_the_canary_skips_the_utterance_itself_and_averages_its_nearest_others()
 
 def test_the_script_uses_the_controls_own_function():
     control = load_encoder_class(read_submission(REPO / "controls" / "control-memoriser", get_protocol()))
-    assert _script().control_canary() is sys.modules[control.__module__].recordings_canary
+    assert load_script("memoriser_canaries").control_canary() is sys.modules[control.__module__].recordings_canary
