@@ -198,6 +198,30 @@ def test_q3_uses_the_equivalence_margin():
     assert _answer([general, noisy])["Q3"].verdict == "inconclusive"
 
 
+def test_q3_decides_each_setup_by_its_own_uncorrected_interval():
+    # Section 7a: the equivalence interval is the uncorrected 90% CI the table states. Activation's
+    # interval lies above -0.03 (one-sided p 0.029), but Benjamini-Hochberg over the two setups would
+    # make that p 0.059: a corrected rule would call it inconclusive.
+    general = [_record("general", "c", "audio", task, uar=[0.60] * 5) for task in ("activation", "valence")]
+    priv_c = [_record("priv-c", "c", "audio", "activation", uar=[0.5665, 0.6115, 0.5915, 0.6065, 0.5815]),
+              _record("priv-c", "c", "audio", "valence", uar=[0.40, 0.70, 0.55, 0.75, 0.45])]
+    outcomes = {test.setup: test.outcome for test in _answer(general + priv_c)["Q3"].tests}
+    assert outcomes == {"c/audio/activation": "supported", "c/audio/valence": "inconclusive"}
+
+
+def test_q5_decides_equivalence_by_each_setups_own_uncorrected_interval():
+    # Activation's change of the gap has a 90% CI inside +/-0.03 (its larger one-sided p 0.031; 0.06
+    # after correcting over the two setups): contradicted, as section 7a says.
+    gap = [0.00, 0.01, -0.01, 0.00, 0.01]
+    records = [_record("general", "c", "audio", task, gap=gap) for task in ("activation", "valence")]
+    records += [_record("priv-c", "c", "audio", "activation", gap=[-0.035, 0.04, -0.01, 0.02, -0.005]),
+                _record("priv-c", "c", "audio", "valence", gap=[0.10, -0.09, 0.04, -0.08, 0.04])]
+    q5 = _answer(records)["Q5"]
+    outcomes = {test.setup: test.outcome for test in q5.tests}
+    assert outcomes == {"c/audio/activation": "contradicted", "c/audio/valence": "inconclusive"}
+    assert "within ±0.03" in q5.tests[0].statistic and "not within" in q5.tests[1].statistic
+
+
 def test_q4_needs_a_rising_privacy_trend_and_kept_utility():
     general = _record("general", "c", "audio", "activation", uar=[0.60, 0.62, 0.61, 0.63, 0.60])
     names = {0.3: "priv-c-lambda-0.3", 0.5: "priv-c", 0.75: "priv-c-lambda-0.75", 1.0: "priv-c-lambda-1"}

@@ -6,7 +6,8 @@ modality); a setup's outcome is
 
 - supported: the hypothesised effect, significant after Benjamini-Hochberg
   over the question's tests (adjusted p < alpha), or for the equivalence
-  questions the confidence interval on the right side of the margin;
+  questions the setup's own (uncorrected) confidence interval on the right
+  side of the margin;
 - contradicted: a significant effect the other way, or an interval that rules
   the hypothesis out;
 - inconclusive: neither (too few rotations give no test at all: such a setup
@@ -37,6 +38,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import spearmanr
 
+from privbench.measures import rounded
 from privbench.scoring.metric_defs import BY_NAME
 from privbench.protocol import Significance
 from privbench.records import values as record_values
@@ -225,13 +227,11 @@ def _model_pairs(data: Records, model: str, other: str, metric: str, modalities:
 
 
 def non_inferiority(pairs: Sequence[tuple[str, Record, Record]], metric: str, significance: Significance) -> list[Test]:
-    """Q3's test per setup: is the drop of `metric` at most the margin? The one-sided tests
-    (difference above -margin: supported; below it: contradicted) are corrected over the setups."""
+    """Q3's test per setup: is the drop of `metric` at most the margin? Decided by the setup's own
+    (uncorrected) confidence interval, the one its table states (section 7a): entirely above -margin:
+    supported; entirely below it: contradicted. A 90% interval is the two one-sided 5% tests (TOST)."""
     margin, confidence = significance.equivalence_margin, significance.equivalence_confidence
     summaries = [difference(record_values(r, metric) or [], record_values(o, metric) or [], significance) for _, r, o in pairs]
-    tested = [i for i, d in enumerate(summaries) if d is not None]
-    above = dict(zip(tested, adjust([summaries[i].p_above(-margin) for i in tested], significance)))
-    below = dict(zip(tested, adjust([summaries[i].p_below(-margin) for i in tested], significance)))
     tests = []
     for i, (setup, record, other) in enumerate(pairs):
         detail = (f"{TITLES.get(record['encoder']['name'], record['encoder']['name'])} U {_summary(record, metric)} vs "
@@ -241,9 +241,10 @@ def non_inferiority(pairs: Sequence[tuple[str, Record, Record]], metric: str, si
             tests.append(Test(setup, detail, "too few paired rotations, no test", UNTESTABLE))
             continue
         low, high = d.interval(confidence)
-        outcome = SUPPORTED if above[i] < significance.alpha else CONTRADICTED if below[i] < significance.alpha else INCONCLUSIVE
+        outcome = SUPPORTED if rounded(low) > -margin else CONTRADICTED if rounded(high) < -margin else INCONCLUSIVE
         tests.append(Test(setup, detail, f"difference {d.mean:+.3f}, {confidence:.0%} CI [{low:+.3f}, {high:+.3f}] against "
-                                         f"margin -{margin:g}; adjusted p (above) {_p(above[i])}, (below) {_p(below[i])}", outcome))
+                                         f"margin -{margin:g}; one-sided p (above) {_p(d.p_above(-margin))}, "
+                                         f"(below) {_p(d.p_below(-margin))}", outcome))
     return tests
 
 
@@ -288,8 +289,8 @@ def q3(data: Records, significance: Significance) -> Finding:
     tests = non_inferiority(pairs, "uar", significance) + excluded
     return Finding("Q3", "How does emotion recognition performance change when networks are trained to preserve privacy?",
                    "5.3", f"a minor drop at most: the {significance.equivalence_confidence:.0%} CI of U(Priv-C) - U(general) "
-                          f"lies above -{significance.equivalence_margin:g} (one-sided tests, TOST); entirely below it: "
-                          "contradicted.", tuple(tests), verdict(tests))
+                          f"lies above -{significance.equivalence_margin:g} (the setup's own interval, uncorrected: two one-sided "
+                          "tests, TOST); entirely below it: contradicted.", tuple(tests), verdict(tests))
 
 
 def q4(data: Records, significance: Significance, lambdas: Sequence[float], baseline_lambda: float | None) -> Finding:
@@ -347,9 +348,6 @@ def q5(data: Records, significance: Significance) -> Finding:
     cells = {i: ("gap", record_values(r, "gap") or [], record_values(o, "gap") or []) for i, (_, r, o, *_) in enumerate(pairs)}
     changed = compare(cells, significance)
     summaries = [difference(*cells[i][1:], significance) for i in range(len(pairs))]
-    tested = [i for i, d in enumerate(summaries) if d is not None]
-    equivalent = dict(zip(tested, adjust([max(summaries[i].p_above(-margin), summaries[i].p_below(margin)) for i in tested],
-                                         significance)))
     tests = []
     for i, (setup, record, other, *_) in enumerate(pairs):
         detail = f"gap U(F) - U(M): Priv-C {_summary(record, 'gap')} vs general {_summary(other, 'gap')}"
@@ -358,10 +356,11 @@ def q5(data: Records, significance: Significance) -> Finding:
             tests.append(Test(setup, detail, "too few paired rotations, no test", UNTESTABLE))
             continue
         low, high = d.interval(confidence)
-        outcome = (SUPPORTED if changed[i].significant else CONTRADICTED if equivalent[i] < significance.alpha else INCONCLUSIVE)
+        within = rounded(low) > -margin and rounded(high) < margin  # the setup's own (uncorrected) interval: section 7a
+        outcome = SUPPORTED if changed[i].significant else CONTRADICTED if within else INCONCLUSIVE
         tests.append(Test(setup, detail, f"change of the gap {d.mean:+.3f}, adjusted p {_p(changed[i].p_adjusted)}; "
-                                         f"{confidence:.0%} CI [{low:+.3f}, {high:+.3f}], within ±{margin:g}: adjusted p "
-                                         f"{_p(equivalent[i])}", outcome))
+                                         f"{confidence:.0%} CI [{low:+.3f}, {high:+.3f}] "
+                                         f"{'within' if within else 'not within'} ±{margin:g}", outcome))
     tests += excluded
     return Finding("Q5", "Focusing on gender, how does emotion recognition change when a network is trained to preserve privacy?",
                    "5.5", f"the change is imbalanced across genders: the gap U(F) - U(M) of Priv-C differs from general's "
