@@ -464,7 +464,7 @@ def reproduce(table_choice: str, corpora: tuple[str, ...], budget: str, workers:
             estimate = "; nothing left to run"
         elif status.eta_s is None:
             estimate = ("; no time estimate yet: it is made from the times of jobs this machine has finished, and none of "
-                        "these kinds has run here (for scale: table 3 at the quick budget took about 25 minutes on 2 CPU "
+                        "these kinds has run here (for scale: table 3 at the quick budget takes about 24 minutes on 2 CPU "
                         "cores, README.md)")
         else:
             estimate = (f"; {status.left().replace(' left', '')} with {executor.workers} local workers "
@@ -575,8 +575,9 @@ def _records_folder(results: Path | None, root: Path) -> Path:
                    "only when building from the clone's own leaderboard/results.")
 @click.option("--no-markdown", is_flag=True, help="Write no Markdown board, whatever --results is.")
 @click.option("--repository", default=None, help="The repository's web address, linked from every page (default: "
-                                                 "GITHUB_SERVER_URL/GITHUB_REPOSITORY in GitHub Actions, else the clone's "
-                                                 "origin remote when it is a web address).")
+                                                 "GITHUB_SERVER_URL/GITHUB_REPOSITORY in GitHub Actions, else "
+                                                 "repository-code in CITATION.cff, else the clone's origin "
+                                                 "remote when it is a web address).")
 def leaderboard_build(results: Path | None, out: Path | None, markdown: Path | None, no_markdown: bool,
                       repository: str | None) -> None:
     """Render every valid result record into a static site (and LEADERBOARD.md when building the clone's own)."""
