@@ -6,7 +6,7 @@ import pytest
 
 from privbench.errors import CorpusError, ProtocolError
 from privbench.data.folds import check_split, greedy_gender_balanced_folds, rotation, session_folds, write_split
-from privbench.data.labels import bin_ratings, scale_bounds
+from privbench.data.labels import bin_ratings, check_scale
 from privbench.protocol import get_protocol
 
 
@@ -22,10 +22,20 @@ def test_bins_use_each_corpus_edges():
     assert list(bin_ratings([4.5, 4.6, 5.5, 5.6], muse)) == [0, 1, 1, 2]
 
 
-def test_min_max_scale_resolves_on_the_data():
+def test_a_rating_outside_the_scale_or_missing_is_refused_not_binned():
+    def table(values):
+        return pd.DataFrame({"utterance_id": [f"u{i}" for i in range(len(values))], "activation": values,
+                             "valence": [3.0] * len(values)})
+    iemocap = get_protocol().corpus("iemocap")  # scale [1, 5]
+    check_scale(table([1.0, 3.0, 5.0]), iemocap, "iemocap", ("activation", "valence"))  # the ends are on the scale
+    for bad, named in (([1.0, 5.5, 6.0], "u1"), ([0.5, 3.0], "u0"), ([3.0, float("nan")], "u1")):
+        with pytest.raises(CorpusError, match=rf"iemocap: utterance {named}: activation rating .* outside the scale \[1.0, 5.0\]"):
+            check_scale(table(bad), iemocap, "iemocap", ("activation", "valence"))
+    # "min"/"max" (MuSE) take the data's own extremes: any finite rating is on the scale, NaN is not
     muse = get_protocol().corpus("muse")
-    assert scale_bounds(muse, pd.Series([2.0, 8.5, 5.0])) == (2.0, 8.5)
-    assert scale_bounds(get_protocol().corpus("iemocap"), pd.Series([2.0])) == (1.0, 5.0)
+    check_scale(table([2.0, 8.5, 5.0]), muse, "muse", ("activation",))
+    with pytest.raises(CorpusError, match="muse: utterance u1"):
+        check_scale(table([2.0, float("nan")]), muse, "muse", ("activation",))
 
 
 def _table(speakers: dict[str, tuple[str, int]]) -> pd.DataFrame:

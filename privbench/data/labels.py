@@ -12,13 +12,22 @@ from privbench.protocol import CorpusRules, DerivedLabels
 GENDER_CODES = {"F": 0, "M": 1}
 
 
-def scale_bounds(rules: CorpusRules, ratings: pd.Series) -> tuple[float, float]:
-    """The rating scale's ends; "min"/"max" in the protocol mean the data's own extremes."""
+def check_scale(table: pd.DataFrame, rules: CorpusRules, corpus: str, tasks: tuple[str, ...]) -> None:
+    """Refuse a rating that is missing or outside the corpus' declared scale: binning would
+    otherwise put it silently in the low or the high class (a NaN sorts above every edge)."""
     low, high = rules.scale
-    return (
-        float(ratings.min()) if low == "min" else float(low),
-        float(ratings.max()) if high == "max" else float(high),
-    )
+    for task in tasks:
+        values = table[task].to_numpy(np.float64)
+        bad = ~np.isfinite(values)
+        if not isinstance(low, str):
+            bad |= values < float(low)
+        if not isinstance(high, str):
+            bad |= values > float(high)
+        if bad.any():
+            row = table.loc[bad].iloc[0]
+            raise CorpusError(f"{corpus}: utterance {row['utterance_id']}: {task} rating {row[task]} is outside the scale "
+                              f"{list(rules.scale)} of protocol.toml's [corpora.{corpus}] ({int(bad.sum())} such rows): "
+                              "check this copy of the corpus")
 
 
 def bin_ratings(ratings: pd.Series | np.ndarray, edges: tuple[float, float]) -> np.ndarray:

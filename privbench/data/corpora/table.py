@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from privbench.data.folds import assign_folds, check_split
-from privbench.data.labels import bin_ratings
+from privbench.data.labels import bin_ratings, check_scale
 from privbench.protocol import CorpusRules, Protocol
 from privbench.storage import sha256_file
 
@@ -42,6 +42,7 @@ def finish_table(raw: pd.DataFrame, rules: CorpusRules, protocol: Protocol, corp
     The split is checked against an existing split file but not written.
     """
     table = apply_filter(raw, rules, protocol.labels.genders).sort_values("utterance_id", kind="stable").reset_index(drop=True)
+    check_scale(table, rules, corpus, TASKS)
     for task in TASKS:
         table[f"{task}_class"] = bin_ratings(table[task], rules.edges)
     speaker_folds = assign_folds(table, rules.folds, protocol.folds.count)
