@@ -94,6 +94,19 @@ def test_msp_podcast_uses_speaker_and_gender_columns_and_drops_unknowns(tmp_path
     assert f"read labels from {label_name}" in table.attrs["notes"]
 
 
+def test_a_rating_off_the_scale_stops_prepare_in_one_line_and_writes_nothing(isolated, runner, tmp_path):
+    root = msp_podcast_tree(tmp_path / "podcast")
+    labels = root / "Labels" / "labels_consensus.csv"
+    labels.write_text(labels.read_text().replace("MSP-PODCAST_0003_0002.wav,N,5.777778", "MSP-PODCAST_0003_0002.wav,N,7.5"))
+    result = invoke(runner, "prepare", "msp-podcast", "--root", str(root))
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "privbench: error: msp-podcast: utterance MSP-PODCAST_0003_0002: activation rating 7.5 is outside the scale "
+        "[1.0, 7.0] of protocol.toml's [corpora.msp-podcast] (rows off the scale: 1): check this copy of the corpus"]
+    assert not (isolated / "benchmark" / "splits" / "msp-podcast.json").exists()
+    assert not (isolated.parent / "cache" / "corpora" / "msp-podcast").exists()
+
+
 # ---------------------------------------------------------------- MuSE
 
 @pytest.mark.parametrize("label_folder, audio_folder", [

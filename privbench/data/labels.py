@@ -26,7 +26,7 @@ def check_scale(table: pd.DataFrame, rules: CorpusRules, corpus: str, tasks: tup
         if bad.any():
             row = table.loc[bad].iloc[0]
             raise CorpusError(f"{corpus}: utterance {row['utterance_id']}: {task} rating {row[task]} is outside the scale "
-                              f"{list(rules.scale)} of protocol.toml's [corpora.{corpus}] ({int(bad.sum())} such rows): "
+                              f"{list(rules.scale)} of protocol.toml's [corpora.{corpus}] (rows off the scale: {int(bad.sum())}): "
                               "check this copy of the corpus")
 
 
