@@ -105,3 +105,24 @@ def test_a_control_check_compares_at_nine_decimals_as_every_flag_does():
     [on_edge] = [c for c in expectations(noise_record(edge - 4e-17), rules) if c.what.startswith("|L")]
     [past_edge] = [c for c in expectations(noise_record(edge - 1e-3), rules) if c.what.startswith("|L")]
     assert on_edge.holds is True and past_edge.holds is False
+
+
+def _noise_record(lr_rotations: list[float], lr_pooled: float) -> dict:
+    def metric(values):
+        return {"mean": sum(values) / len(values), "rotations": values}
+    chance = metric([0.5] * 5)
+    return {"encoder": {"name": "control-noise"},
+            "metrics": {"leakage": chance, "privacy": chance, "membership": chance, "identity_eer": chance,
+                        "membership_lr_auc": {**metric(lr_rotations), "pooled": lr_pooled},
+                        "identity_link": metric([0.25] * 5), "identity_speakers": metric([4.0] * 5)}}
+
+
+def test_the_noise_controls_membership_bar_is_the_mean_over_rotations_not_the_pooled_auc():
+    # section 6: |MI-LR-AUC - 0.5| <= 0.05 as a mean over rotations; the pooled AUC is the table's headline
+    rules = get_protocol().controls
+
+    def holds(record):
+        return next(c.holds for c in expectations(record, rules) if c.what.startswith("|MI-LR-AUC"))
+    assert holds(_noise_record([0.52, 0.50, 0.53, 0.51, 0.54], lr_pooled=0.60)) is True
+    assert holds(_noise_record([0.60, 0.62, 0.58, 0.61, 0.59], lr_pooled=0.50)) is False
+

@@ -185,7 +185,7 @@ GOOD_FIELDS = '''
 
 
 @pytest.mark.parametrize("change, message", [
-    (('name = "toy"', 'name = "Toy_1"'), "name 'Toy_1' must match [a-z0-9-]+"),
+    (('name = "toy"', 'name = "Toy_1"'), "name 'Toy_1' must be lower-case letters and digits with single hyphens inside"),
     (('entry = "encoder:Toy"', 'entry = "missing:Toy"'), "entry 'missing:Toy' names missing.py, which is not in"),
     (('entry = "encoder:Toy"', 'entry = "encoder"'), "entry 'encoder' must be module:Class"),
     (('modalities = ["audio"]', 'modalities = ["video"]'), "modalities ['video'] must be a non-empty list of 'audio', 'text'"),

@@ -28,13 +28,15 @@ def test_a_rating_outside_the_scale_or_missing_is_refused_not_binned():
                              "valence": [3.0] * len(values)})
     iemocap = get_protocol().corpus("iemocap")  # scale [1, 5]
     check_scale(table([1.0, 3.0, 5.0]), iemocap, "iemocap", ("activation", "valence"))  # the ends are on the scale
-    for bad, named in (([1.0, 5.5, 6.0], "u1"), ([0.5, 3.0], "u0"), ([3.0, float("nan")], "u1")):
-        with pytest.raises(CorpusError, match=rf"iemocap: utterance {named}: activation rating .* outside the scale \[1.0, 5.0\]"):
+    for bad, named in (([1.0, 5.5, 6.0], "u1"), ([0.5, 3.0], "u0")):
+        with pytest.raises(CorpusError, match=rf"iemocap: utterance {named} activation rating .* outside the scale \[1.0, 5.0\]"):
             check_scale(table(bad), iemocap, "iemocap", ("activation", "valence"))
+    with pytest.raises(CorpusError, match=r"iemocap: utterance u1 has no activation rating \(rows missing or off the scale: 1\)"):
+        check_scale(table([3.0, float("nan")]), iemocap, "iemocap", ("activation", "valence"))
     # "min"/"max" (MuSE) take the data's own extremes: any finite rating is on the scale, NaN is not
     muse = get_protocol().corpus("muse")
     check_scale(table([2.0, 8.5, 5.0]), muse, "muse", ("activation",))
-    with pytest.raises(CorpusError, match="muse: utterance u1"):
+    with pytest.raises(CorpusError, match="muse: utterance u1 has no activation rating"):
         check_scale(table([2.0, float("nan")]), muse, "muse", ("activation",))
 
 

@@ -101,8 +101,8 @@ def test_a_rating_off_the_scale_stops_prepare_in_one_line_and_writes_nothing(iso
     result = invoke(runner, "prepare", "msp-podcast", "--root", str(root))
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
-        "privbench: error: msp-podcast: utterance MSP-PODCAST_0003_0002: activation rating 7.5 is outside the scale "
-        "[1.0, 7.0] of protocol.toml's [corpora.msp-podcast] (rows off the scale: 1): check this copy of the corpus"]
+        "privbench: error: msp-podcast: utterance MSP-PODCAST_0003_0002 activation rating 7.5 is outside the scale "
+        "[1.0, 7.0] of protocol.toml's [corpora.msp-podcast] (rows missing or off the scale: 1): check this copy's label files"]
     assert not (isolated / "benchmark" / "splits" / "msp-podcast.json").exists()
     assert not (isolated.parent / "cache" / "corpora" / "msp-podcast").exists()
 

@@ -219,7 +219,7 @@ def test_q5_decides_equivalence_by_each_setups_own_uncorrected_interval():
     q5 = _answer(records)["Q5"]
     outcomes = {test.setup: test.outcome for test in q5.tests}
     assert outcomes == {"c/audio/activation": "contradicted", "c/audio/valence": "inconclusive"}
-    assert "within ±0.03" in q5.tests[0].statistic and "not within" in q5.tests[1].statistic
+    assert "] within ±0.03" in q5.tests[0].statistic and "] not within ±0.03" in q5.tests[1].statistic
 
 
 def test_q4_needs_a_rising_privacy_trend_and_kept_utility():

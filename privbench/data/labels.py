@@ -25,9 +25,11 @@ def check_scale(table: pd.DataFrame, rules: CorpusRules, corpus: str, tasks: tup
             bad |= values > float(high)
         if bad.any():
             row = table.loc[bad].iloc[0]
-            raise CorpusError(f"{corpus}: utterance {row['utterance_id']}: {task} rating {row[task]} is outside the scale "
-                              f"{list(rules.scale)} of protocol.toml's [corpora.{corpus}] (rows off the scale: {int(bad.sum())}): "
-                              "check this copy of the corpus")
+            value = row[task]
+            what = (f"has no {task} rating" if not np.isfinite(value) else
+                    f"{task} rating {value} is outside the scale {list(rules.scale)} of protocol.toml's [corpora.{corpus}]")
+            raise CorpusError(f"{corpus}: utterance {row['utterance_id']} {what} (rows missing or off the scale: "
+                              f"{int(bad.sum())}): check this copy's label files")
 
 
 def bin_ratings(ratings: pd.Series | np.ndarray, edges: tuple[float, float]) -> np.ndarray:

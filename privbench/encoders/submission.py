@@ -141,7 +141,7 @@ def read_submission(folder: Path, protocol: Protocol) -> Submission:
         if not isinstance(document[key], str) or not document[key].strip():
             raise _fail(path, f"{key} must be a non-empty string")
     if not NAME_PATTERN.fullmatch(document["name"]):
-        raise _fail(path, f"name {document['name']!r} must match [a-z0-9-]+ (lower case, digits, inner hyphens)")
+        raise _fail(path, f"name {document['name']!r} must be lower-case letters and digits with single hyphens inside ([a-z0-9]+(-[a-z0-9]+)*)")
     authors = document["authors"]
     if not isinstance(authors, list) or not authors or not all(isinstance(a, str) and a.strip() for a in authors):
         raise _fail(path, "authors must be a non-empty list of names")

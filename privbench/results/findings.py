@@ -5,11 +5,11 @@ Every question is tested per setup (corpus, task and, where it applies,
 modality); a setup's outcome is
 
 - supported: the hypothesised effect, significant after Benjamini-Hochberg
-  over the question's tests (adjusted p < alpha), or for the equivalence
-  questions the setup's own (uncorrected) confidence interval on the right
-  side of the margin;
-- contradicted: a significant effect the other way, or an interval that rules
-  the hypothesis out;
+  over the question's tests (adjusted p < alpha), or for Q3 (and Q4's
+  utility) the setup's own (uncorrected) confidence interval above the margin;
+- contradicted: a significant effect the other way, or an interval (the
+  setup's own, uncorrected) that rules the hypothesis out (Q3's entirely
+  below the margin; Q5's within it);
 - inconclusive: neither (too few rotations give no test at all: such a setup
   is listed as untestable and does not count).
 
@@ -228,7 +228,7 @@ def _model_pairs(data: Records, model: str, other: str, metric: str, modalities:
 
 def non_inferiority(pairs: Sequence[tuple[str, Record, Record]], metric: str, significance: Significance) -> list[Test]:
     """Q3's test per setup: is the drop of `metric` at most the margin? Decided by the setup's own
-    (uncorrected) confidence interval, the one its table states (section 7a): entirely above -margin:
+    (uncorrected) confidence interval, the one the report prints for it (section 7a): entirely above -margin:
     supported; entirely below it: contradicted. A 90% interval is the two one-sided 5% tests (TOST)."""
     margin, confidence = significance.equivalence_margin, significance.equivalence_confidence
     summaries = [difference(record_values(r, metric) or [], record_values(o, metric) or [], significance) for _, r, o in pairs]
@@ -477,8 +477,8 @@ def findings_markdown(questions: Sequence[Finding], extra: Sequence[Finding], al
     lines += [f"| {f.id}: {f.question} | {f.verdict} |" for f in questions]
     lines += ["", "Computed from the result records by `privbench/results/findings.py` (docs/protocol.md section 7a). Per setup, a test "
               "supports the hypothesis when its effect is significant after Benjamini-Hochberg over the question's tests "
-              f"(adjusted p < {alpha:g}), or, for the equivalence questions (Q3, Q4's utility, Q5), when the confidence interval "
-              "falls on the hypothesis' side of the margin; it contradicts it when the effect or interval goes the other "
+              f"(adjusted p < {alpha:g}), or, for the equivalence questions (Q3, Q4's utility, Q5), when the setup's own 90% "
+              "interval (uncorrected) falls on the hypothesis' side of the margin; it contradicts it when the effect or interval goes the other "
               "way; otherwise it is inconclusive. A question is supported when more than half of its tested setups support "
               "it and none contradicts it, contradicted in the mirror case, inconclusive otherwise. A setup whose privacy "
               "model reached chance in half its rotations or fewer is listed as not at chance and does not vote (Q2, Q3, "

@@ -17,6 +17,7 @@ reported with the file and line at fault, before anything is written.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from pathlib import Path
 
@@ -77,7 +78,7 @@ def _rating(value: str, where: str, column: str, rules: CorpusRules) -> float:
     except ValueError:
         raise CorpusError(f"{where}: {column} = {value!r} is not a number") from None
     low, high = rules.scale
-    if rating != rating or (not isinstance(low, str) and rating < low) or (not isinstance(high, str) and rating > high):
+    if not math.isfinite(rating) or (not isinstance(low, str) and rating < low) or (not isinstance(high, str) and rating > high):
         raise CorpusError(f"{where}: {column} = {value} is outside the declared scale {list(rules.scale)}; fix the rating or the scale")
     return rating
 
