@@ -198,6 +198,7 @@ def soundfile_duration(path: Path) -> float:
         (lambda t: t.assign(valence=["high"] + list(t["valence"][1:])), "line 2: valence = 'high' is not a number"),
         (lambda t: t.assign(audio_path=["F01/nothing.wav"] + list(t["audio_path"][1:])), "line 2: audio file .*nothing.wav does not exist"),
         (lambda t: pd.concat([t, t.head(1)]), "utterance_id 'F01_u001' appears twice"),
+        (lambda t: pd.concat([t, t.head(1).assign(utterance_id=" F01_u001 ")]), "utterance_id ' F01_u001 ' appears twice"),
     ],
 )
 def test_bad_manifests_fail_with_one_line_and_write_nothing(isolated: Path, small_synthetic: Path, runner, tmp_path: Path, edit, message):
@@ -216,5 +217,9 @@ def test_bad_manifest_toml_is_named(isolated: Path, tmp_path: Path, runner):
     toml.write_text('csv = "a.csv"\nmodalities = ["audio", "smell"]\nscale = [1, 5]\nedges = [2, 3]\n')
     result = invoke(runner, "prepare", "x", "--root", str(toml))
     assert result.exit_code == 1 and f"{toml}: modalities = ['audio', 'smell']" in result.output
+    for line, said in (('csv = 5', "csv = 5; give a path as a string"), ('min_duration_s = "0.5"', "min_duration_s = '0.5'; give a number")):
+        toml.write_text(f'{line}\nmodalities = ["audio"]\nscale = [1, 5]\nedges = [2, 3]\n' + ("" if "csv" in line else 'csv = "a.csv"\n'))
+        result = invoke(runner, "prepare", "x", "--root", str(toml))
+        assert result.exit_code == 1 and f"{toml}: {said}" in result.output, result.output
     result = invoke(runner, "prepare", "x", "--root", str(tmp_path / "absent.toml"))
     assert result.exit_code == 1 and "absent.toml does not exist" in result.output

@@ -100,6 +100,8 @@ def read_audio(path: Path) -> tuple[np.ndarray, int]:
         raise FeatureError(f"cannot read audio file {path} ({error}): replace or remove it") from None
     if waveform.size == 0:
         raise FeatureError(f"audio file {path} is empty: replace or remove it")
+    if not np.isfinite(waveform).all():
+        raise FeatureError(f"audio file {path} holds NaN or infinite samples: replace or remove it")
     return waveform, sample_rate
 
 

@@ -55,6 +55,20 @@ def assign_folds(table: pd.DataFrame, rule: str, fold_count: int) -> dict[str, i
     raise ProtocolError(f"unknown fold rule {rule!r} in protocol.toml: use 'session' or 'greedy'")
 
 
+def check_evaluable(table: pd.DataFrame, corpus: str, fold_count: int, genders: tuple[str, ...]) -> None:
+    """Every fold must hold a speaker of each gender: each rotation tests, validates and attacks on
+    folds, and a fold without speakers leaves it nothing to score (the folds are filled greedily, so a
+    corpus with fewer speakers of a gender than folds leaves some empty)."""
+    for fold in range(fold_count):
+        present = set(table.loc[table["fold"] == fold, "gender"])
+        for gender in genders:
+            if gender not in present:
+                counts = table.groupby("gender")["speaker"].nunique()
+                held = " and ".join(f"{int(counts.get(g, 0))} {g}" for g in genders)
+                raise CorpusError(f"{corpus}: fold {fold} holds no {gender} speaker ({held} speakers over {fold_count} "
+                                  f"folds): evaluating needs at least {fold_count} speakers of each gender")
+
+
 def split_sha256(speaker_folds: dict[str, int]) -> str:
     return sha256_bytes(canonical_json(dict(sorted(speaker_folds.items()))).encode())
 

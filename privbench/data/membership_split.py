@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from privbench.errors import CorpusError
 from privbench.protocol import Folds, Membership
 
 
@@ -61,6 +62,8 @@ def _select_speakers(fold: pd.DataFrame, fraction: float, rng: np.random.Generat
     """`selected_count` speakers, dealt to the genders in turn (a seeded order decides which
     gender gets an odd one), each gender giving at most the speakers it has."""
     per_gender = {gender: sorted(speakers) for gender, speakers in fold.groupby("gender")["speaker"].unique().items()}
+    if not per_gender:  # evaluate refuses such a corpus first (folds.check_evaluable); never loop on nothing
+        raise CorpusError("a membership fold holds no speaker: the corpus has fewer speakers than folds")
     wanted = selected_count(sum(len(s) for s in per_gender.values()), fraction)
     order = [sorted(per_gender)[i] for i in rng.permutation(len(per_gender))]
     counts = dict.fromkeys(order, 0)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import zipfile
+
 import numpy as np
 import pandas as pd
 
@@ -21,6 +23,7 @@ from privbench.data.labels import bin_ratings
 from privbench.paths import cache_root
 from privbench.protocol import Protocol
 from privbench.run.setup_data import labelled_set
+from privbench.run.train import PROBABILITY_TOLERANCE as SUM_TOLERANCE
 from privbench.encoders.submission import Submission, load_encoder_class
 
 CHECK_TASK = "activation"
@@ -28,7 +31,6 @@ CHECK_SEED = 1234
 LONG_AUDIO_FRAMES = 6000  # a minute of speech
 LONG_TEXT_WORDS = 200
 LONG_WAVEFORM_SAMPLES = 60 * 16000
-SUM_TOLERANCE = 1e-4  # predict_proba rows must sum to 1 within this
 PADDING_TOLERANCE = 1e-4  # the same utterance alone and padded in a batch
 
 
@@ -291,7 +293,7 @@ def _format_only(path) -> list[str]:
     try:
         with np.load(path, allow_pickle=False) as stored:
             ids = [str(uid) for uid in stored["ids"].tolist()] if "ids" in stored.files else []
-    except (OSError, ValueError):
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError):
         ids = []
     if not ids:
         raise SubmissionError(f"{path}: not a readable .npz with ids and h: save it with np.savez(path, ids=ids, h=h)")

@@ -31,6 +31,7 @@ from typing import Any
 
 from privbench.data.corpora.store import Corpus, feature_store_folder, load_corpus
 from privbench.data.corpora.table import TASKS
+from privbench.data.folds import check_evaluable
 from privbench.data.prepare import ensure_waveforms, needs_generating
 from privbench.encoders.emotion_head import front_end_spec
 from privbench.encoders.frozen import FrozenEncoder
@@ -146,6 +147,8 @@ def _setups(request: Request, submission: Submission, protocol: Protocol, notes:
     for name in request.corpora:
         corpus = (NotGenerated.from_protocol(name, protocol) if planning and needs_generating(name, protocol)
                   else load_corpus(name, protocol))
+        if isinstance(corpus, Corpus):
+            check_evaluable(corpus.table, name, protocol.folds.count, protocol.labels.genders)
         if request.modalities:
             for modality in request.modalities:
                 if modality not in submission.setups():

@@ -23,6 +23,8 @@ import numpy as np
 from privbench.run.jobs import JobSpec, environment
 from privbench.store.representations import RepresentationSet
 
+PROBABILITY_TOLERANCE = 1e-4  # predict_proba rows must sum to 1 within this (privbench check holds the same)
+
 
 _CONTEXT: dict[tuple, Any] = {}  # per process: corpus, stores, encoder class, by fingerprint
 
@@ -154,6 +156,9 @@ def checked(name: str, values: np.ndarray, rows: int, columns: int | None = None
         raise SubmissionError(f"the encoder's {name} returned NaN or inf: run privbench check on it")
     if dtype is not None and values.dtype != dtype:
         raise SubmissionError(f"the encoder's {name} returned {values.dtype}, not {np.dtype(dtype).name}: run privbench check on it")
+    if name == "predict_proba" and ((values < 0).any() or not np.allclose(values.sum(axis=1), 1.0, atol=PROBABILITY_TOLERANCE)):
+        raise SubmissionError(f"the encoder's {name} returned rows that are not probabilities (negative, or not summing to 1): "
+                              "return softmax outputs, not logits; run privbench check on it")
     return values
 
 

@@ -43,7 +43,10 @@ def read_submitted(path: Path, corpus_ids: Sequence[str]) -> tuple[tuple[str, ..
         raise _fail(path, f"h is {h.dtype}: save it as float32 (h.astype(np.float32))")
     if h.ndim != 2 or len(h) != len(ids) or h.shape[1] < 1:
         raise _fail(path, f"h has shape {list(h.shape)} for {len(ids)} ids: it must be [N, D], one row per id")
-    ids = [str(uid) for uid in ids.tolist()]
+    try:  # bytes ids (h5py, np.bytes_) are the same ids as text: str(b"u1") would be "b'u1'"
+        ids = [uid.decode("utf-8") if isinstance(uid, bytes) else str(uid) for uid in ids.tolist()]
+    except UnicodeDecodeError:
+        raise _fail(path, "ids are bytes that are not UTF-8: save them as strings (ids.astype(str))") from None
     seen: set[str] = set()
     for uid in ids:
         if uid in seen:

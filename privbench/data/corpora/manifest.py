@@ -49,6 +49,12 @@ def read_manifest_toml(path: Path) -> tuple[CorpusRules, Path, Path]:
     for key in ("csv", "modalities", "scale", "edges"):
         if key not in spec:
             raise CorpusError(f"{path}: missing key {key!r} (see docs/datasets.md for the manifest format)")
+    for key in ("csv", "audio_root"):
+        if key in spec and (not isinstance(spec[key], str) or not spec[key].strip()):
+            raise CorpusError(f"{path}: {key} = {spec[key]!r}; give a path as a string, relative to the TOML")
+    for key in ("min_duration_s", "max_duration_s"):
+        if key in spec and (isinstance(spec[key], bool) or not isinstance(spec[key], (int, float))):
+            raise CorpusError(f"{path}: {key} = {spec[key]!r}; give a number of seconds")
     modalities = spec["modalities"]
     if not isinstance(modalities, list) or not modalities or any(m not in _MODALITIES for m in modalities):
         raise CorpusError(f"{path}: modalities = {modalities!r}; use a non-empty list of {', '.join(_MODALITIES)}")
@@ -107,7 +113,7 @@ def read_manifest_csv(csv_path: Path, audio_root: Path, rules: CorpusRules) -> p
         raise CorpusError(f"{csv_path} is missing the column {missing[0]!r}; a manifest needs {', '.join(required)}")
     if "transcript" not in rows.columns:
         rows["transcript"] = ""
-    duplicated = rows["utterance_id"].duplicated()
+    duplicated = rows["utterance_id"].str.strip().duplicated()
     if duplicated.any():
         line = int(duplicated.idxmax()) + 2
         raise CorpusError(f"{csv_path} line {line}: utterance_id {rows.at[duplicated.idxmax(), 'utterance_id']!r} appears twice")

@@ -42,6 +42,10 @@ def finish_table(raw: pd.DataFrame, rules: CorpusRules, protocol: Protocol, corp
     The split is checked against an existing split file but not written.
     """
     table = apply_filter(raw, rules, protocol.labels.genders).sort_values("utterance_id", kind="stable").reset_index(drop=True)
+    twice = table["utterance_id"].duplicated()
+    if twice.any():
+        raise CorpusError(f"{corpus}: utterance id {table.loc[twice, 'utterance_id'].iloc[0]!r} appears twice: "
+                          "each utterance needs its own id (check this copy of the corpus)")
     check_scale(table, rules, corpus, TASKS)
     for task in TASKS:
         table[f"{task}_class"] = bin_ratings(table[task], rules.edges)
