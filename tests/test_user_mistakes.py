@@ -91,3 +91,20 @@ def test_an_audio_file_with_nan_samples_is_named(tmp_path):
     soundfile.write(str(path), samples, 16000, subtype="FLOAT")
     with pytest.raises(FeatureError, match=rf"audio file {path} holds NaN or infinite samples"):
         read_audio(path)
+
+
+def test_prepare_says_what_it_accepts_but_a_user_should_look_at(isolated, small_synthetic, runner, tmp_path):
+    from test_cli_corpora import _manifest
+
+    def edit(table):  # every activation rating low; one utterance of F01 marked male
+        table = table.assign(activation=1.0)
+        table.loc[table.index[0], "gender"] = "Male"
+        return table
+    toml = _manifest(tmp_path, small_synthetic, edit)
+    result = invoke(runner, "prepare", "mine", "--root", str(toml))
+    assert result.exit_code == 0, result.output
+    assert ("mine: no utterance falls in the mid or high activation class (edges [2.75, 3.25]): check the corpus' scale "
+            "and edges") in result.output
+    assert "mine: 1 speaker(s) have utterances of both genders (F01): the folds use each one's first utterance's gender" \
+        in result.output
+    assert "valence class" not in result.output  # valence keeps its three classes

@@ -69,6 +69,30 @@ def ensure_waveforms(corpus: Corpus, protocol: Protocol, note: Callable[[str], N
     return folder
 
 
+def table_notes(corpus: Corpus, protocol: Protocol) -> list[str]:
+    """What prepare says about a table it accepts but a user should look at: an empty class (UAR then
+    averages over the classes present, so a trivial model can score well), speakers whose utterances
+    name both genders (folds use the first utterance's), and transcripts that are mostly empty."""
+    table, said = corpus.table, []
+    for task in ("activation", "valence"):
+        counts = table[f"{task}_class"].value_counts()
+        empty = [name for index, name in enumerate(protocol.labels.classes) if counts.get(index, 0) == 0]
+        if empty:
+            said.append(f"{corpus.name}: no utterance falls in the {' or '.join(empty)} {task} class (edges "
+                        f"{list(corpus.rules.edges)}): check the corpus' scale and edges; UAR averages over the classes present")
+    genders = table.groupby("speaker")["gender"].nunique()
+    mixed = sorted(genders[genders > 1].index)
+    if mixed:
+        said.append(f"{corpus.name}: {len(mixed)} speaker(s) have utterances of both genders ({', '.join(mixed[:3])}"
+                    f"{', ...' if len(mixed) > 3 else ''}): the folds use each one's first utterance's gender")
+    if "text" in corpus.modalities and len(table):
+        blank = int((table["transcript"].astype(str).str.strip() == "").sum())
+        if blank * 2 > len(table):
+            said.append(f"{corpus.name}: {blank} of {len(table)} transcripts are empty (each becomes one <unk> word): "
+                        "its text setups see little text")
+    return said
+
+
 def prepare_corpus(name: str, protocol: Protocol, root: Path | None = None, word2vec: Path | None = None,
                    progress: PrepareProgress | None = None, waveforms: bool = False) -> Prepared:
     progress = progress or PrepareProgress()
@@ -79,7 +103,7 @@ def prepare_corpus(name: str, protocol: Protocol, root: Path | None = None, word
         progress.start("generating speakers", size.speakers_female + size.speakers_male)
         adapter.generate(root, protocol, on_speaker_done=lambda speaker: progress.advance("generating speakers"))
     corpus = read_corpus(name, root, protocol)
-    notes: list[str] = list(corpus.notes)
+    notes: list[str] = list(corpus.notes) + table_notes(corpus, protocol)
     stores: dict[str, str] = {}
 
     audio = protocol.features.audio
