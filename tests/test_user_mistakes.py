@@ -77,10 +77,10 @@ def test_a_truncated_representations_file_is_one_line_in_check(tmp_path):
 
 def test_predict_proba_returning_logits_is_refused_where_evaluate_checks_outputs():
     probabilities = np.full((4, 3), 1 / 3, dtype=np.float32)
-    assert checked("predict_proba", probabilities, 4, 3) is probabilities
+    assert checked("predict_proba", probabilities, 4, 3, probabilities=True) is probabilities
     for bad in (probabilities * 2, probabilities - 0.5):
         with pytest.raises(SubmissionError, match="rows that are not probabilities"):
-            checked("predict_proba", bad, 4, 3)
+            checked("predict_proba", bad, 4, 3, probabilities=True)
     checked("embed", probabilities * 2, 4)  # h may be anything finite
 
 

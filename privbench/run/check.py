@@ -9,10 +9,9 @@ cache), then query it with batches it cannot have seen: a batch of one, a
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import zipfile
 
 import numpy as np
 import pandas as pd
@@ -23,7 +22,7 @@ from privbench.data.labels import bin_ratings
 from privbench.paths import cache_root
 from privbench.protocol import Protocol
 from privbench.run.setup_data import labelled_set
-from privbench.run.train import PROBABILITY_TOLERANCE as SUM_TOLERANCE
+from privbench.run.train import are_probabilities
 from privbench.encoders.submission import Submission, load_encoder_class
 
 CHECK_TASK = "activation"
@@ -196,7 +195,7 @@ class _SetupChecks:
         if probabilities is not None:
             sums = probabilities.sum(axis=1)
             worst = int(np.argmax(np.abs(sums - 1)))
-            if abs(sums[worst] - 1) > SUM_TOLERANCE or probabilities.min() < 0:
+            if not are_probabilities(probabilities):
                 self.record("predict_proba rows are probabilities", f"row {worst} of {what} sums to {sums[worst]:.6f}"
                             + (f" and holds {probabilities.min():.4g} < 0" if probabilities.min() < 0 else ""))
             else:

@@ -23,7 +23,12 @@ import numpy as np
 from privbench.run.jobs import JobSpec, environment
 from privbench.store.representations import RepresentationSet
 
-PROBABILITY_TOLERANCE = 1e-4  # predict_proba rows must sum to 1 within this (privbench check holds the same)
+PROBABILITY_TOLERANCE = 1e-4  # predict_proba rows must sum to 1 within this
+
+
+def are_probabilities(values: np.ndarray) -> bool:
+    """No negative value and every row summing to 1 within PROBABILITY_TOLERANCE (evaluate and check alike)."""
+    return bool(values.min() >= 0 and np.abs(values.sum(axis=1) - 1).max() <= PROBABILITY_TOLERANCE)
 
 
 _CONTEXT: dict[tuple, Any] = {}  # per process: corpus, stores, encoder class, by fingerprint
@@ -122,7 +127,8 @@ def _fit_encoder(spec: JobSpec, protocol, table, stores, encoder_class, ids) -> 
     trained = time.perf_counter()
     stored = ids["stored"]
     h = checked("embed", embed_all(encoder, stored, stores, streams), len(stored), dtype=np.float32)
-    probabilities = checked("predict_proba", predict_all(encoder, stored, stores, streams), len(stored), encoder_spec.n_classes)
+    probabilities = checked("predict_proba", predict_all(encoder, stored, stores, streams), len(stored), encoder_spec.n_classes,
+                            probabilities=True)
     return {"ids": stored, "h": h, "probabilities": probabilities.astype(np.float64), "fit": _fit_report(report)}, trained
 
 
@@ -146,7 +152,8 @@ def _fit_head(spec: JobSpec, protocol, table, ids) -> tuple[dict[str, Any], floa
     return {"ids": stored, "h": None, "probabilities": probabilities, "fit": _fit_report(report)}, trained
 
 
-def checked(name: str, values: np.ndarray, rows: int, columns: int | None = None, dtype=None) -> np.ndarray:
+def checked(name: str, values: np.ndarray, rows: int, columns: int | None = None, dtype=None,
+            probabilities: bool = False) -> np.ndarray:
     from privbench.errors import SubmissionError
 
     if not isinstance(values, np.ndarray) or values.ndim != 2 or values.shape[0] != rows or (columns and values.shape[1] != columns):
@@ -156,7 +163,7 @@ def checked(name: str, values: np.ndarray, rows: int, columns: int | None = None
         raise SubmissionError(f"the encoder's {name} returned NaN or inf: run privbench check on it")
     if dtype is not None and values.dtype != dtype:
         raise SubmissionError(f"the encoder's {name} returned {values.dtype}, not {np.dtype(dtype).name}: run privbench check on it")
-    if name == "predict_proba" and ((values < 0).any() or not np.allclose(values.sum(axis=1), 1.0, atol=PROBABILITY_TOLERANCE)):
+    if probabilities and not are_probabilities(values):
         raise SubmissionError(f"the encoder's {name} returned rows that are not probabilities (negative, or not summing to 1): "
                               "return softmax outputs, not logits; run privbench check on it")
     return values
