@@ -20,7 +20,6 @@ from privbench.data.features import read_audio
 from privbench.data.folds import check_evaluable
 from privbench.data.membership_split import _select_speakers
 from privbench.errors import CorpusError, FeatureError, SubmissionError
-from privbench.run.check import _format_only
 from privbench.run.train import checked
 from privbench.store.submitted import read_submitted
 
@@ -64,6 +63,9 @@ def test_bytes_ids_in_a_representations_file_are_the_same_ids(tmp_path):
     np.savez(path, ids=np.asarray([b"u2", b"u0", b"u1"]), h=h)
     ids, ordered = read_submitted(path, ["u0", "u1", "u2"])
     assert ids == ("u0", "u1", "u2") and ordered.tolist() == [[2, 3], [4, 5], [0, 1]]
+    # check, where the corpus is not prepared, reads the file against its own ids the same way
+    ids, ordered = read_submitted(path, None)
+    assert ids == ("u0", "u1", "u2") and ordered.tolist() == [[2, 3], [4, 5], [0, 1]]
 
 
 def test_a_truncated_representations_file_is_one_line_in_check(tmp_path):
@@ -71,7 +73,7 @@ def test_a_truncated_representations_file_is_one_line_in_check(tmp_path):
     np.savez(path, ids=np.asarray(["u0"]), h=np.zeros((1, 2), np.float32))
     path.write_bytes(path.read_bytes()[:40])
     with pytest.raises(SubmissionError, match="not a readable .npz"):
-        _format_only(path)
+        read_submitted(path, None)  # what check runs when the corpus is not prepared here
     assert not zipfile.is_zipfile(path)
 
 

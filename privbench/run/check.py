@@ -9,7 +9,6 @@ cache), then query it with batches it cannot have seen: a batch of one, a
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -270,7 +269,7 @@ def check_representations(submission: Submission, protocol: Protocol,
             corpus_ids = None
         try:
             if corpus_ids is None:
-                ids = _format_only(path)
+                ids, _ = read_submitted(path, None)
                 result = CheckResult("its file is well formed", corpus_name, True,
                                      f"skipped against the corpus: {corpus_name} is not prepared here ({len(ids)} ids, format checked)")
             else:
@@ -282,22 +281,6 @@ def check_representations(submission: Submission, protocol: Protocol,
         if on_result:
             on_result(result)
     return results
-
-
-def _format_only(path) -> list[str]:
-    """ids of a file checked without a corpus: read_submitted against its own ids."""
-    from privbench.errors import SubmissionError
-    from privbench.store.submitted import read_submitted
-
-    try:
-        with np.load(path, allow_pickle=False) as stored:
-            ids = [str(uid) for uid in stored["ids"].tolist()] if "ids" in stored.files else []
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError):
-        ids = []
-    if not ids:
-        raise SubmissionError(f"{path}: not a readable .npz with ids and h: save it with np.savez(path, ids=ids, h=h)")
-    read_submitted(path, sorted(set(ids)))
-    return ids
 
 
 def run_checks(submission: Submission, protocol: Protocol, device: str = "cpu",

@@ -22,8 +22,9 @@ def _fail(path: Path, message: str) -> SubmissionError:
     return SubmissionError(f"{path}: {message}")
 
 
-def read_submitted(path: Path, corpus_ids: Sequence[str]) -> tuple[tuple[str, ...], np.ndarray]:
-    """(ids in corpus order, h float32 [N, D] in that order) of a user's file, or one line naming the fault."""
+def read_submitted(path: Path, corpus_ids: Sequence[str] | None) -> tuple[tuple[str, ...], np.ndarray]:
+    """(ids in corpus order, h float32 [N, D] in that order) of a user's file, or one line naming the fault.
+    `corpus_ids` None (the corpus is not prepared here): the file is checked against its own ids, sorted."""
     if not path.is_file():
         raise _fail(path, "no such file: save np.savez(path, ids=..., h=...) for this corpus, or drop the corpus")
     try:
@@ -52,6 +53,10 @@ def read_submitted(path: Path, corpus_ids: Sequence[str]) -> tuple[tuple[str, ..
         if uid in seen:
             raise _fail(path, f"id {uid!r} appears twice: each utterance must have one row")
         seen.add(uid)
+    if corpus_ids is None:
+        if not ids:
+            raise _fail(path, "holds no ids: save it with np.savez(path, ids=ids, h=h)")
+        corpus_ids = sorted(ids)
     known = set(corpus_ids)
     unknown = next((uid for uid in ids if uid not in known), None)
     if unknown is not None:
