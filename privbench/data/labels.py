@@ -12,17 +12,23 @@ from privbench.protocol import CorpusRules, DerivedLabels
 GENDER_CODES = {"F": 0, "M": 1}
 
 
+def off_scale(ratings, scale: tuple) -> np.ndarray:
+    """True where a rating is missing, infinite or outside the declared scale ("min"/"max" ends bound nothing)."""
+    values = np.asarray(ratings, dtype=np.float64)
+    low, high = scale
+    bad = ~np.isfinite(values)
+    if not isinstance(low, str):
+        bad |= values < float(low)
+    if not isinstance(high, str):
+        bad |= values > float(high)
+    return bad
+
+
 def check_scale(table: pd.DataFrame, rules: CorpusRules, corpus: str, tasks: tuple[str, ...]) -> None:
     """Refuse a rating that is missing or outside the corpus' declared scale: binning would
     otherwise put it silently in the low or the high class (a NaN sorts above every edge)."""
-    low, high = rules.scale
     for task in tasks:
-        values = table[task].to_numpy(np.float64)
-        bad = ~np.isfinite(values)
-        if not isinstance(low, str):
-            bad |= values < float(low)
-        if not isinstance(high, str):
-            bad |= values > float(high)
+        bad = off_scale(table[task], rules.scale)
         if bad.any():
             row = table.loc[bad].iloc[0]
             value = row[task]

@@ -17,13 +17,13 @@ reported with the file and line at fault, before anything is written.
 
 from __future__ import annotations
 
-import math
 import tomllib
 from pathlib import Path
 
 import pandas as pd
 import soundfile
 
+from privbench.data.labels import off_scale
 from privbench.errors import CorpusError
 from privbench.protocol import CorpusRules
 
@@ -83,8 +83,7 @@ def _rating(value: str, where: str, column: str, rules: CorpusRules) -> float:
         rating = float(value)
     except ValueError:
         raise CorpusError(f"{where}: {column} = {value!r} is not a number") from None
-    low, high = rules.scale
-    if not math.isfinite(rating) or (not isinstance(low, str) and rating < low) or (not isinstance(high, str) and rating > high):
+    if off_scale(rating, rules.scale):
         raise CorpusError(f"{where}: {column} = {value} is outside the declared scale {list(rules.scale)}; fix the rating or the scale")
     return rating
 
